@@ -1,0 +1,150 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/mail"
+	"slices"
+	"strings"
+	"time"
+
+	"keydesk/db"
+)
+
+const helpText = `keydesk — API keys for a car dealership's integrations.
+
+Commands:
+  keydesk serve                 start the dashboard and the API (the default)
+  keydesk account create --name NAME [--slug SLUG] [--licenses leads,capture]
+                                add an account (a dealership); the slug defaults
+                                to one derived from the name, licenses to both
+  keydesk user create --email EMAIL --role admin|dealer [--account SLUG]
+                                add a user; the password is read from standard
+                                input (one line), never from an argument; the
+                                account may be left out while there is only one
+  keydesk help                  show this text
+
+Environment (every command reads the same variables):
+  KEYDESK_ADDR            address to listen on (default 127.0.0.1:8080)
+  KEYDESK_DB              SQLite database file (default keydesk.db)
+  KEYDESK_MASTER_KEY      32-byte secret-encryption key, base64 or hex; when unset,
+                          one is generated on first start into KEYDESK_DB + ".key"
+                          (mode 0600) and reused. A key that does not open the
+                          stored secrets stops keydesk from starting.
+  KEYDESK_ADMIN_EMAIL     first start only: the first admin's email
+  KEYDESK_ADMIN_PASSWORD  first start only: the first admin's password; when unset
+                          one is generated and printed once
+  KEYDESK_ACCOUNT_NAME    first start only: the first account's name
+                          (default "Demo Dealership")
+  KEYDESK_BEHIND_PROXY    set to 1 behind a reverse proxy, to trust its
+                          X-Forwarded-For and X-Forwarded-Proto headers
+`
+
+func accountCommand(cfg config, args []string, stdout io.Writer) error {
+	if len(args) == 0 || args[0] != "create" {
+		return fmt.Errorf(`usage: keydesk account create --name NAME [--slug SLUG] [--licenses leads,capture]`)
+	}
+	fs := flag.NewFlagSet("account create", flag.ContinueOnError)
+	name := fs.String("name", "", "the dealership's display name")
+	slug := fs.String("slug", "", "lower-case identifier, used in request signatures")
+	licenses := fs.String("licenses", strings.Join(db.AllLicenses, ","), "licenses the account holds")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if strings.TrimSpace(*name) == "" {
+		return fmt.Errorf("--name is required, e.g. --name \"Main Street Motors\"")
+	}
+	if *slug == "" {
+		*slug = slugify(*name)
+	}
+	if !validSlug.MatchString(*slug) {
+		return fmt.Errorf("--slug %q: use 1–48 lower-case letters, digits and inner hyphens", *slug)
+	}
+	var ls []string
+	for _, l := range strings.Split(*licenses, ",") {
+		l = strings.TrimSpace(l)
+		if !slices.Contains(db.AllLicenses, l) {
+			return fmt.Errorf("--licenses: unknown license %q; choose from %s", l, strings.Join(db.AllLicenses, ", "))
+		}
+		if !slices.Contains(ls, l) {
+			ls = append(ls, l)
+		}
+	}
+	ctx := context.Background()
+	store, _, err := open(ctx, cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	acc, err := store.CreateAccount(ctx, db.Account{Name: strings.TrimSpace(*name), Slug: *slug, Licenses: ls, CreatedAt: time.Now()})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "created account %s (%s) with licenses %s\n", acc.Slug, acc.Name, strings.Join(acc.Licenses, ","))
+	return nil
+}
+
+func userCommand(cfg config, args []string, stdin io.Reader, stdout io.Writer) error {
+	if len(args) == 0 || args[0] != "create" {
+		return fmt.Errorf(`usage: keydesk user create --email EMAIL --role admin|dealer [--account SLUG] < password`)
+	}
+	fs := flag.NewFlagSet("user create", flag.ContinueOnError)
+	email := fs.String("email", "", "the user's email")
+	role := fs.String("role", "", "admin or dealer")
+	slug := fs.String("account", "", "the account's slug")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if addr, err := mail.ParseAddress(*email); err != nil || addr.Address != *email {
+		return fmt.Errorf("--email %q is not an email address", *email)
+	}
+	if *role != db.RoleAdmin && *role != db.RoleDealer {
+		return fmt.Errorf("--role must be admin or dealer")
+	}
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && err != io.EOF {
+		return fmt.Errorf("read password from standard input: %w", err)
+	}
+	password := strings.TrimRight(line, "\r\n")
+	if msg := checkPassword(password); msg != "" {
+		return fmt.Errorf("password (from standard input): %s", msg)
+	}
+	ctx := context.Background()
+	store, _, err := open(ctx, cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	acc, err := pickAccount(ctx, store, *slug)
+	if err != nil {
+		return err
+	}
+	u, err := createUser(ctx, store, acc, *email, *role, password)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "created %s %s in account %s\n", u.Role, u.Email, acc.Slug)
+	return nil
+}
+
+func pickAccount(ctx context.Context, store *db.DB, slug string) (db.Account, error) {
+	if slug != "" {
+		acc, err := store.AccountBySlug(ctx, slug)
+		if err == db.ErrNotFound {
+			return db.Account{}, fmt.Errorf("--account %q: no such account", slug)
+		}
+		return acc, err
+	}
+	accounts, err := store.Accounts(ctx)
+	if err != nil {
+		return db.Account{}, err
+	}
+	if len(accounts) != 1 {
+		return db.Account{}, fmt.Errorf("there are %d accounts: name one with --account SLUG", len(accounts))
+	}
+	return accounts[0], nil
+}

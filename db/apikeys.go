@@ -1,0 +1,291 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"keydesk/keys"
+)
+
+// KeyType is what a key may do: push data in only, or read and write.
+type KeyType string
+
+// The two kinds of key of Settings > Integrations.
+const (
+	DigitalRequests KeyType = "digital_requests"
+	Integration     KeyType = "integration"
+)
+
+// Scope is the OAuth scope a key type grants.
+func (t KeyType) Scope() string {
+	if t == Integration {
+		return "read write"
+	}
+	return "write"
+}
+
+// KeySettings are the capture settings of a key (the PAVE model).
+type KeySettings struct {
+	Theme                string
+	PIIMask              bool
+	RedirectURL          string
+	SkipInterior         bool
+	SkipOdometer         bool
+	IncludeDisclosures   bool
+	IncludeAnnouncements bool
+	CaptureSMS           string
+	ResultsSMS           string
+	WearAndTear          bool
+	SessionExpiry        time.Duration
+}
+
+// APIKey is one key of an account. The secret is only ever held sealed.
+type APIKey struct {
+	ID             int64
+	AccountID      int64
+	Name           string
+	Type           KeyType
+	Licenses       []string
+	Mode           keys.Mode
+	PublicKey      string
+	SecretSealed   []byte
+	SecretLast4    string
+	Settings       KeySettings
+	CreatedAt      time.Time
+	CreatedBy      int64
+	CreatedByEmail string
+	LastUsedAt     time.Time
+	RevokedAt      time.Time
+	RevokedBy      int64
+	RevokedByEmail string
+}
+
+// Revoked reports whether the key can no longer authenticate.
+func (k *APIKey) Revoked() bool { return !k.RevokedAt.IsZero() }
+
+// Actor is who did something and from where, for the audit log.
+type Actor struct {
+	UserID     int64
+	Email      string
+	RemoteAddr string
+}
+
+const keyColumns = `k.id, k.account_id, k.name, k.type, k.licenses, k.mode, k.public_key, k.secret_sealed, k.secret_last4,
+	k.theme, k.pii_mask, k.redirect_url, k.skip_interior, k.skip_odometer, k.include_disclosures, k.include_announcements,
+	k.capture_sms, k.results_sms, k.wear_and_tear, k.session_expiry,
+	k.created_at, coalesce(k.created_by, 0), coalesce(cu.email, ''), k.last_used_at,
+	k.revoked_at, coalesce(k.revoked_by, 0), coalesce(ru.email, '')`
+
+const keyFrom = ` FROM api_keys k
+	LEFT JOIN users cu ON cu.id = k.created_by
+	LEFT JOIN users ru ON ru.id = k.revoked_by `
+
+// CreateAPIKey inserts a key and its audit entry in one transaction.
+// A name taken by another non-revoked key of the account is ErrDuplicate.
+func (d *DB) CreateAPIKey(ctx context.Context, k APIKey, by Actor) (APIKey, error) {
+	err := d.inTx(ctx, func(tx *sql.Tx) error {
+		s := k.Settings
+		res, err := tx.ExecContext(ctx, `INSERT INTO api_keys (account_id, name, type, licenses, mode, public_key,
+			secret_sealed, secret_last4, theme, pii_mask, redirect_url, skip_interior, skip_odometer,
+			include_disclosures, include_announcements, capture_sms, results_sms, wear_and_tear, session_expiry,
+			created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			k.AccountID, k.Name, string(k.Type), joinList(k.Licenses), string(k.Mode), k.PublicKey,
+			k.SecretSealed, k.SecretLast4, s.Theme, s.PIIMask, s.RedirectURL, s.SkipInterior, s.SkipOdometer,
+			s.IncludeDisclosures, s.IncludeAnnouncements, s.CaptureSMS, s.ResultsSMS, s.WearAndTear,
+			int64(s.SessionExpiry/time.Second), k.CreatedAt.Unix(), nullID(k.CreatedBy))
+		if isUniqueViolation(err) {
+			return fmt.Errorf("db: key name %q: %w", k.Name, ErrDuplicate)
+		}
+		if err != nil {
+			return fmt.Errorf("db: create key: %w", err)
+		}
+		k.ID, _ = res.LastInsertId()
+		k.CreatedByEmail = by.Email
+		return insertAudit(ctx, tx, AuditEvent{AccountID: k.AccountID, Action: AuditCreate, KeyID: k.ID,
+			KeyName: k.Name, CreatedAt: k.CreatedAt, Detail: string(k.Type) + ", " + string(k.Mode)}, by)
+	})
+	return k, err
+}
+
+// APIKeys lists an account's keys of one type, newest first.
+func (d *DB) APIKeys(ctx context.Context, accountID int64, t KeyType) ([]APIKey, error) {
+	rows, err := d.read.QueryContext(ctx, `SELECT `+keyColumns+keyFrom+
+		`WHERE k.account_id = ? AND k.type = ? ORDER BY k.revoked_at IS NOT NULL, k.id DESC`, accountID, string(t))
+	if err != nil {
+		return nil, fmt.Errorf("db: keys: %w", err)
+	}
+	defer rows.Close()
+	var out []APIKey
+	for rows.Next() {
+		k, err := scanAPIKey(rows)
+		if err != nil {
+			return nil, err
+		}
+		d.overlayLastUsed(&k)
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
+
+// APIKey returns one key of an account; another account's key is ErrNotFound.
+func (d *DB) APIKey(ctx context.Context, accountID, id int64) (APIKey, error) {
+	k, err := scanAPIKey(d.read.QueryRowContext(ctx, `SELECT `+keyColumns+keyFrom+
+		`WHERE k.account_id = ? AND k.id = ?`, accountID, id))
+	if err != nil {
+		return APIKey{}, err
+	}
+	d.overlayLastUsed(&k)
+	return k, nil
+}
+
+// APIKeyByPublic returns a key by its public API key, from memory when it can.
+// The returned key is shared: callers must not change it.
+func (d *DB) APIKeyByPublic(ctx context.Context, public string) (*APIKey, error) {
+	if k, ok := d.keyCache.Load(public); ok {
+		return k.(*APIKey), nil
+	}
+	k, err := scanAPIKey(d.read.QueryRowContext(ctx, `SELECT `+keyColumns+keyFrom+`WHERE k.public_key = ?`, public))
+	if err != nil {
+		return nil, err
+	}
+	d.keyCache.Store(public, &k)
+	return &k, nil
+}
+
+// UpdateAPIKeySettings changes a key's name, licenses and settings (never its
+// type, mode or secret) and writes the audit entry.
+func (d *DB) UpdateAPIKeySettings(ctx context.Context, k APIKey, by Actor, now time.Time) error {
+	err := d.inTx(ctx, func(tx *sql.Tx) error {
+		s := k.Settings
+		res, err := tx.ExecContext(ctx, `UPDATE api_keys SET name = ?, licenses = ?, theme = ?, pii_mask = ?,
+			redirect_url = ?, skip_interior = ?, skip_odometer = ?, include_disclosures = ?, include_announcements = ?,
+			capture_sms = ?, results_sms = ?, wear_and_tear = ?, session_expiry = ?
+			WHERE account_id = ? AND id = ? AND revoked_at IS NULL`,
+			k.Name, joinList(k.Licenses), s.Theme, s.PIIMask, s.RedirectURL, s.SkipInterior, s.SkipOdometer,
+			s.IncludeDisclosures, s.IncludeAnnouncements, s.CaptureSMS, s.ResultsSMS, s.WearAndTear,
+			int64(s.SessionExpiry/time.Second), k.AccountID, k.ID)
+		if isUniqueViolation(err) {
+			return fmt.Errorf("db: key name %q: %w", k.Name, ErrDuplicate)
+		}
+		if err != nil {
+			return fmt.Errorf("db: update key: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		return insertAudit(ctx, tx, AuditEvent{AccountID: k.AccountID, Action: AuditEdit, KeyID: k.ID,
+			KeyName: k.Name, CreatedAt: now}, by)
+	})
+	if err == nil {
+		d.keyCache.Delete(k.PublicKey)
+	}
+	return err
+}
+
+// RevokeAPIKey revokes a key for good, ends its access tokens and writes the
+// audit entry. The in-memory copy is dropped before this returns, so the very
+// next request with the key or any of its tokens is refused.
+func (d *DB) RevokeAPIKey(ctx context.Context, accountID, id int64, by Actor, now time.Time) (APIKey, error) {
+	k, err := d.APIKey(ctx, accountID, id)
+	if err != nil {
+		return APIKey{}, err
+	}
+	if k.Revoked() {
+		return k, nil
+	}
+	err = d.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE api_keys SET revoked_at = ?, revoked_by = ?
+			WHERE account_id = ? AND id = ? AND revoked_at IS NULL`, now.Unix(), nullID(by.UserID), accountID, id)
+		if err != nil {
+			return fmt.Errorf("db: revoke key: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM access_tokens WHERE key_id = ?`, id); err != nil {
+			return fmt.Errorf("db: end key's tokens: %w", err)
+		}
+		return insertAudit(ctx, tx, AuditEvent{AccountID: accountID, Action: AuditRevoke, KeyID: id,
+			KeyName: k.Name, CreatedAt: now}, by)
+	})
+	if err != nil {
+		return APIKey{}, err
+	}
+	d.endKeyTokens(id)
+	// Mark the shared copy revoked too, for requests already holding it.
+	if cached, ok := d.keyCache.Load(k.PublicKey); ok {
+		c := *cached.(*APIKey)
+		c.RevokedAt = now
+		d.keyCache.Store(k.PublicKey, &c)
+	}
+	d.keyCache.Delete(k.PublicKey)
+	k.RevokedAt, k.RevokedBy, k.RevokedByEmail = now.UTC().Truncate(time.Second), by.UserID, by.Email
+	return k, nil
+}
+
+// TouchAPIKey records that a key was used; the time reaches the table at the next flush.
+func (d *DB) TouchAPIKey(id int64, now time.Time) {
+	d.lastUsedMu.Lock()
+	d.lastUsed[id] = now.Unix()
+	d.lastUsedMu.Unlock()
+}
+
+// FlushLastUsed writes the recorded last-used times in one transaction.
+func (d *DB) FlushLastUsed(ctx context.Context) error {
+	d.lastUsedMu.Lock()
+	pending := d.lastUsed
+	d.lastUsed = make(map[int64]int64, len(pending))
+	d.lastUsedMu.Unlock()
+	if len(pending) == 0 {
+		return nil
+	}
+	return d.inTx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `UPDATE api_keys SET last_used_at = max(coalesce(last_used_at, 0), ?) WHERE id = ?`)
+		if err != nil {
+			return fmt.Errorf("db: flush last used: %w", err)
+		}
+		defer stmt.Close()
+		for id, at := range pending {
+			if _, err := stmt.ExecContext(ctx, at, id); err != nil {
+				return fmt.Errorf("db: flush last used: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+func (d *DB) overlayLastUsed(k *APIKey) {
+	d.lastUsedMu.Lock()
+	at, ok := d.lastUsed[k.ID]
+	d.lastUsedMu.Unlock()
+	if ok && at > k.LastUsedAt.Unix() {
+		k.LastUsedAt = time.Unix(at, 0).UTC()
+	}
+}
+
+func scanAPIKey(s scanner) (APIKey, error) {
+	var k APIKey
+	var typ, licenses, mode string
+	var expiry, created int64
+	var lastUsed, revoked sql.NullInt64
+	st := &k.Settings
+	err := s.Scan(&k.ID, &k.AccountID, &k.Name, &typ, &licenses, &mode, &k.PublicKey, &k.SecretSealed, &k.SecretLast4,
+		&st.Theme, &st.PIIMask, &st.RedirectURL, &st.SkipInterior, &st.SkipOdometer, &st.IncludeDisclosures,
+		&st.IncludeAnnouncements, &st.CaptureSMS, &st.ResultsSMS, &st.WearAndTear, &expiry,
+		&created, &k.CreatedBy, &k.CreatedByEmail, &lastUsed, &revoked, &k.RevokedBy, &k.RevokedByEmail)
+	if errors.Is(err, sql.ErrNoRows) {
+		return APIKey{}, ErrNotFound
+	}
+	if err != nil {
+		return APIKey{}, fmt.Errorf("db: scan key: %w", err)
+	}
+	k.Type, k.Mode, k.Licenses = KeyType(typ), keys.Mode(mode), splitList(licenses)
+	st.SessionExpiry = time.Duration(expiry) * time.Second
+	k.CreatedAt, k.LastUsedAt, k.RevokedAt = time.Unix(created, 0).UTC(), unixOrZero(lastUsed), unixOrZero(revoked)
+	return k, nil
+}
+
+func nullID(id int64) sql.NullInt64 { return sql.NullInt64{Int64: id, Valid: id != 0} }

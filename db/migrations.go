@@ -1,0 +1,146 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migrations is append-only: each entry runs once, in order, in its own
+// transaction, and PRAGMA user_version records how many have run.
+var migrations = []string{
+	// 1: accounts, users, sessions, keys, audit.
+	`
+CREATE TABLE meta (
+	name  TEXT PRIMARY KEY,
+	value BLOB NOT NULL
+) STRICT;
+
+CREATE TABLE accounts (
+	id         INTEGER PRIMARY KEY,
+	slug       TEXT NOT NULL UNIQUE,
+	name       TEXT NOT NULL,
+	licenses   TEXT NOT NULL,
+	created_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE users (
+	id            INTEGER PRIMARY KEY,
+	account_id    INTEGER NOT NULL REFERENCES accounts(id),
+	email         TEXT NOT NULL COLLATE NOCASE UNIQUE,
+	password_hash TEXT NOT NULL,
+	role          TEXT NOT NULL CHECK (role IN ('admin', 'dealer')),
+	disabled      INTEGER NOT NULL DEFAULT 0,
+	created_at    INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE sessions (
+	id_hash      BLOB PRIMARY KEY,
+	user_id      INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+	created_at   INTEGER NOT NULL,
+	last_seen_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX sessions_user ON sessions(user_id);
+
+CREATE TABLE api_keys (
+	id                    INTEGER PRIMARY KEY,
+	account_id            INTEGER NOT NULL REFERENCES accounts(id),
+	name                  TEXT NOT NULL,
+	type                  TEXT NOT NULL CHECK (type IN ('digital_requests', 'integration')),
+	licenses              TEXT NOT NULL,
+	mode                  TEXT NOT NULL CHECK (mode IN ('live', 'test')),
+	public_key            TEXT NOT NULL UNIQUE,
+	secret_sealed         BLOB NOT NULL,
+	secret_last4          TEXT NOT NULL,
+	theme                 TEXT NOT NULL CHECK (theme IN ('lite', 'pro')),
+	pii_mask              INTEGER NOT NULL,
+	redirect_url          TEXT NOT NULL,
+	skip_interior         INTEGER NOT NULL,
+	skip_odometer         INTEGER NOT NULL,
+	include_disclosures   INTEGER NOT NULL,
+	include_announcements INTEGER NOT NULL,
+	capture_sms           TEXT NOT NULL,
+	results_sms           TEXT NOT NULL,
+	wear_and_tear         INTEGER NOT NULL,
+	session_expiry        INTEGER NOT NULL,
+	created_at            INTEGER NOT NULL,
+	created_by            INTEGER REFERENCES users(id),
+	last_used_at          INTEGER,
+	revoked_at            INTEGER,
+	revoked_by            INTEGER REFERENCES users(id)
+) STRICT;
+CREATE INDEX api_keys_account ON api_keys(account_id, type, id);
+CREATE UNIQUE INDEX api_keys_live_name ON api_keys(account_id, name COLLATE NOCASE) WHERE revoked_at IS NULL;
+
+CREATE TABLE audit_events (
+	id          INTEGER PRIMARY KEY,
+	account_id  INTEGER NOT NULL REFERENCES accounts(id),
+	user_id     INTEGER REFERENCES users(id),
+	user_email  TEXT NOT NULL,
+	action      TEXT NOT NULL,
+	key_id      INTEGER REFERENCES api_keys(id),
+	key_name    TEXT NOT NULL,
+	remote_addr TEXT NOT NULL,
+	detail      TEXT NOT NULL,
+	created_at  INTEGER NOT NULL
+) STRICT;
+CREATE INDEX audit_events_account ON audit_events(account_id, id);
+`,
+	// 2: access tokens (only their SHA-256) and the leads the API takes in.
+	`
+CREATE TABLE access_tokens (
+	hash       BLOB PRIMARY KEY,
+	key_id     INTEGER NOT NULL REFERENCES api_keys(id),
+	scope      TEXT NOT NULL,
+	created_at INTEGER NOT NULL,
+	expires_at INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE leads (
+	id              INTEGER PRIMARY KEY,
+	public_id       TEXT NOT NULL UNIQUE,
+	account_id      INTEGER NOT NULL REFERENCES accounts(id),
+	key_id          INTEGER NOT NULL REFERENCES api_keys(id),
+	mode            TEXT NOT NULL CHECK (mode IN ('live', 'test')),
+	first_name      TEXT NOT NULL,
+	last_name       TEXT NOT NULL,
+	email           TEXT NOT NULL,
+	phone           TEXT NOT NULL,
+	vin             TEXT NOT NULL,
+	year            INTEGER,
+	make            TEXT NOT NULL,
+	model           TEXT NOT NULL,
+	stock_number    TEXT NOT NULL,
+	message         TEXT NOT NULL,
+	source          TEXT NOT NULL,
+	idempotency_key TEXT,
+	request_hash    BLOB,
+	received_at     INTEGER NOT NULL
+) STRICT;
+CREATE INDEX leads_account ON leads(account_id, mode, id);
+CREATE UNIQUE INDEX leads_idempotency ON leads(key_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+`,
+}
+
+func (d *DB) migrate(ctx context.Context) error {
+	var version int
+	if err := d.write.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
+		return fmt.Errorf("db: read schema version: %w", err)
+	}
+	if version > len(migrations) {
+		return fmt.Errorf("db: schema version %d is newer than this keydesk (%d): upgrade keydesk", version, len(migrations))
+	}
+	for i := version; i < len(migrations); i++ {
+		err := d.inTx(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, i+1))
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("db: migration %d: %w", i+1, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,318 @@
+package handlers
+
+import (
+	"bytes"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"keydesk/db"
+	"keydesk/keys"
+	"keydesk/web"
+)
+
+// Headers of a PAVE-style signed request.
+const (
+	headerAPIKey       = "API-Key"
+	headerAPITimestamp = "API-Timestamp"
+	headerAPIToken     = "API-Token"
+)
+
+// signatureMaxSkew is how far API-Timestamp may be from the server's clock.
+const signatureMaxSkew = 5 * time.Minute
+
+// scopeSet is a set of OAuth scopes as bits.
+type scopeSet uint8
+
+const (
+	scopeRead scopeSet = 1 << iota
+	scopeWrite
+)
+
+func (s scopeSet) String() string {
+	switch s {
+	case scopeRead | scopeWrite:
+		return "read write"
+	case scopeRead:
+		return "read"
+	case scopeWrite:
+		return "write"
+	}
+	return ""
+}
+
+// parseScope reads a space-separated scope list (RFC 6749 §3.3).
+func parseScope(s string) (scopeSet, bool) {
+	var set scopeSet
+	for _, part := range strings.Split(s, " ") {
+		switch part {
+		case "read":
+			set |= scopeRead
+		case "write":
+			set |= scopeWrite
+		case "":
+		default:
+			return 0, false
+		}
+	}
+	return set, true
+}
+
+// keyScope is what a key's type allows.
+func keyScope(t db.KeyType) scopeSet {
+	if t == db.Integration {
+		return scopeRead | scopeWrite
+	}
+	return scopeWrite
+}
+
+// apiCaller is who made an authenticated API request.
+type apiCaller struct {
+	key     *db.APIKey
+	account *db.Account
+	scope   scopeSet
+	via     string // "bearer" or "signature"
+}
+
+// apiHandler is an API handler that runs only for an authenticated caller.
+type apiHandler func(c echo.Context, caller *apiCaller) error
+
+// api authenticates a request by Bearer token or signature, checks scope and
+// license, records the key's use and runs fn.
+func (h *Handlers) api(need scopeSet, license string, fn apiHandler) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		caller, err := h.authenticate(c)
+		if err != nil {
+			return err
+		}
+		h.db.TouchAPIKey(caller.key.ID, h.now())
+		if caller.scope&need != need {
+			return bearerChallenge(c, http.StatusForbidden, "insufficient_scope",
+				"This call needs the "+need.String()+" scope, which this key's type does not grant.")
+		}
+		if license != "" && (!slices.Contains(caller.key.Licenses, license) || !caller.account.Holds(license)) {
+			return &web.APIError{Status: http.StatusForbidden, Code: "missing_license_" + license,
+				Message: fmt.Sprintf("This call needs the %q license, which this key does not hold.", license)}
+		}
+		return fn(c, caller)
+	}
+}
+
+func (h *Handlers) authenticate(c echo.Context) (*apiCaller, error) {
+	r := c.Request()
+	authz := r.Header.Get(echo.HeaderAuthorization)
+	sig := signatureHeaders{
+		apiKey:    r.Header.Get(headerAPIKey),
+		timestamp: r.Header.Get(headerAPITimestamp),
+		token:     r.Header.Get(headerAPIToken),
+	}
+	signed := sig.apiKey != "" || sig.timestamp != "" || sig.token != ""
+	switch {
+	case authz != "" && signed:
+		return nil, &web.APIError{Status: http.StatusBadRequest, Code: "invalid_request",
+			Message: "Authenticate with a Bearer token or with signature headers, not both."}
+	case signed:
+		return h.authenticateSignature(c, sig)
+	case authz != "":
+		return h.authenticateBearer(c, authz)
+	}
+	c.Response().Header().Set("WWW-Authenticate", `Bearer realm="keydesk"`)
+	return nil, &web.APIError{Status: http.StatusUnauthorized, Code: "missing_credentials",
+		Message: "Send Authorization: Bearer <access token>, or sign the request with API-Key, API-Timestamp and API-Token."}
+}
+
+var (
+	errNotBearer      = errors.New("authorization is not a Bearer credential")
+	errMalformedToken = errors.New("malformed access token")
+)
+
+// accessTokenPrefix marks keydesk access tokens; 43 base64url characters follow (256 bits).
+const (
+	accessTokenPrefix = "kdt_"
+	accessTokenLen    = len(accessTokenPrefix) + 43
+)
+
+// parseBearer reads "Bearer <token>" (RFC 6750 §2.1) and checks the token's shape.
+func parseBearer(header string) (string, error) {
+	scheme, token, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", errNotBearer
+	}
+	token = strings.TrimLeft(token, " ")
+	if !validAccessToken(token) {
+		return "", errMalformedToken
+	}
+	return token, nil
+}
+
+func validAccessToken(t string) bool {
+	if len(t) != accessTokenLen || !strings.HasPrefix(t, accessTokenPrefix) {
+		return false
+	}
+	for i := len(accessTokenPrefix); i < len(t); i++ {
+		c := t[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func (h *Handlers) authenticateBearer(c echo.Context, header string) (*apiCaller, error) {
+	token, err := parseBearer(header)
+	if errors.Is(err, errNotBearer) {
+		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="keydesk"`)
+		return nil, &web.APIError{Status: http.StatusUnauthorized, Code: "missing_credentials",
+			Message: "The Authorization header must be \"Bearer <access token>\"."}
+	}
+	if err != nil {
+		return nil, bearerChallenge(c, http.StatusUnauthorized, "invalid_token", "The access token is malformed.")
+	}
+	t, ok := h.db.LiveAccessToken(token, h.now())
+	if !ok {
+		return nil, bearerChallenge(c, http.StatusUnauthorized, "invalid_token", "The access token is unknown, expired or revoked.")
+	}
+	k, err := h.db.APIKeyByPublic(c.Request().Context(), t.PublicKey)
+	if errors.Is(err, db.ErrNotFound) || err == nil && h.db.KeyRevoked(k) {
+		return nil, bearerChallenge(c, http.StatusUnauthorized, "invalid_token", "The access token is unknown, expired or revoked.")
+	}
+	if err != nil {
+		return nil, err
+	}
+	acc, err := h.db.CachedAccount(c.Request().Context(), k.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	granted, _ := parseScope(t.Scope)
+	return &apiCaller{key: k, account: acc, scope: granted & keyScope(k.Type), via: "bearer"}, nil
+}
+
+// bearerChallenge is an RFC 6750 §3 error: the WWW-Authenticate header and the same in the JSON body.
+func bearerChallenge(c echo.Context, status int, code, description string) error {
+	quoted := strings.NewReplacer(`"`, "'", `\`, "/").Replace(description) // RFC 6750 §3: no quote or backslash
+	c.Response().Header().Set("WWW-Authenticate",
+		`Bearer realm="keydesk", error="`+code+`", error_description="`+quoted+`"`)
+	return &web.APIError{Status: status, Code: code, Message: description}
+}
+
+// signatureHeaders are the three headers of a signed request, as sent.
+type signatureHeaders struct {
+	apiKey, timestamp, token string
+}
+
+// signedRequest is a signed request whose headers have the right shape.
+type signedRequest struct {
+	apiKey    string
+	timestamp string
+	at        time.Time
+	token     string
+}
+
+// parseSignatureHeaders checks the shape of the signature headers, offline.
+func parseSignatureHeaders(s signatureHeaders) (signedRequest, *web.APIError) {
+	for _, h := range []struct{ name, value string }{
+		{headerAPIKey, s.apiKey}, {headerAPITimestamp, s.timestamp}, {headerAPIToken, s.token},
+	} {
+		if h.value == "" {
+			return signedRequest{}, &web.APIError{Status: http.StatusBadRequest, Code: "invalid_request",
+				Message: "A signed request needs the " + h.name + " header too."}
+		}
+	}
+	at, ok := keys.ParseTimestamp(s.timestamp)
+	if !ok {
+		return signedRequest{}, &web.APIError{Status: http.StatusBadRequest, Code: "invalid_timestamp",
+			Message: "API-Timestamp must be UTC in the form YYYY-MM-DDTHH:MM:SSZ, e.g. 2026-01-31T14:05:09Z."}
+	}
+	if _, err := keys.ParseAPIKey(s.apiKey); err != nil || !isLowerHex(s.token, 64) {
+		return signedRequest{}, errBadSignature
+	}
+	return signedRequest{apiKey: s.apiKey, timestamp: s.timestamp, at: at, token: s.token}, nil
+}
+
+var errBadSignature = &web.APIError{Status: http.StatusUnauthorized, Code: "invalid_signature",
+	Message: "The signature does not match: check the API key, the secret, the account slug and the signed text."}
+
+func isLowerHex(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+func (h *Handlers) authenticateSignature(c echo.Context, headers signatureHeaders) (*apiCaller, error) {
+	c.Response().Header().Set("WWW-Authenticate", `Bearer realm="keydesk"`)
+	req, aerr := parseSignatureHeaders(headers)
+	if aerr != nil {
+		return nil, aerr
+	}
+	if skew := h.now().Sub(req.at); skew > signatureMaxSkew || skew < -signatureMaxSkew {
+		return nil, &web.APIError{Status: http.StatusUnauthorized, Code: "stale_timestamp",
+			Message: "API-Timestamp is more than 5 minutes from the server's clock: sign each request with the current UTC time."}
+	}
+	ctx := c.Request().Context()
+	k, err := h.db.APIKeyByPublic(ctx, req.apiKey)
+	if errors.Is(err, db.ErrNotFound) || err == nil && h.db.KeyRevoked(k) {
+		return nil, errBadSignature
+	}
+	if err != nil {
+		return nil, err
+	}
+	acc, err := h.db.CachedAccount(ctx, k.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	secret, err := h.secrets.open(h.sealer, k)
+	if err != nil {
+		return nil, err
+	}
+	if !keys.VerifySignature(secret, acc.Slug, req.apiKey, req.timestamp, req.token) {
+		return nil, errBadSignature
+	}
+	c.Response().Header().Del("WWW-Authenticate")
+	return &apiCaller{key: k, account: acc, scope: keyScope(k.Type), via: "signature"}, nil
+}
+
+// secretCache keeps opened API secrets in memory so the hot path does not
+// decrypt on every request. An entry is used only while the key's sealed
+// secret is unchanged.
+type secretCache struct{ m sync.Map } // public API key → *openedSecret
+
+type openedSecret struct {
+	sealed []byte
+	secret string
+}
+
+func (s *secretCache) open(sealer *keys.Sealer, k *db.APIKey) (string, error) {
+	if v, ok := s.m.Load(k.PublicKey); ok {
+		if o := v.(*openedSecret); bytes.Equal(o.sealed, k.SecretSealed) {
+			return o.secret, nil
+		}
+	}
+	secret, err := sealer.Open(k.SecretSealed, k.PublicKey)
+	if err != nil {
+		return "", fmt.Errorf("handlers: open secret of key %d: %w", k.ID, err)
+	}
+	s.m.Store(k.PublicKey, &openedSecret{sealed: k.SecretSealed, secret: secret})
+	return secret, nil
+}
+
+// secretMatches compares a presented secret with the key's in constant time.
+func (h *Handlers) secretMatches(k *db.APIKey, presented string) (bool, error) {
+	secret, err := h.secrets.open(h.sealer, k)
+	if err != nil {
+		return false, err
+	}
+	return subtle.ConstantTimeCompare([]byte(secret), []byte(presented)) == 1, nil
+}

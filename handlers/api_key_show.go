@@ -1,0 +1,36 @@
+package handlers
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+)
+
+// keyInfo is the answer of GET /api/v1/key.
+type keyInfo struct {
+	Name            string   `json:"name"`
+	APIKey          string   `json:"api_key"`
+	Type            string   `json:"type"`
+	Mode            string   `json:"mode"`
+	Scope           string   `json:"scope"`
+	Scopes          []string `json:"scopes"`
+	Licenses        []string `json:"licenses"`
+	Account         string   `json:"account"`
+	AuthenticatedBy string   `json:"authenticated_by"`
+}
+
+// apiKeyShow tells integrators who they are: a way to test credentials.
+func (h *Handlers) apiKeyShow(c echo.Context, caller *apiCaller) error {
+	k := caller.key
+	licenses := k.Licenses
+	if licenses == nil {
+		licenses = []string{}
+	}
+	scope := caller.scope.String()
+	return c.JSON(http.StatusOK, keyInfo{
+		Name: k.Name, APIKey: k.PublicKey, Type: string(k.Type), Mode: string(k.Mode),
+		Scope: scope, Scopes: strings.Fields(scope), Licenses: licenses,
+		Account: caller.account.Slug, AuthenticatedBy: caller.via,
+	})
+}

@@ -1,0 +1,210 @@
+package handlers
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"keydesk/db"
+	"keydesk/keys"
+	"keydesk/web"
+)
+
+// testClock is a clock tests move by hand.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// testApp is keydesk's real router over a real SQLite file in a temp dir.
+type testApp struct {
+	t      *testing.T
+	srv    *httptest.Server
+	db     *db.DB
+	sealer *keys.Sealer
+	clock  *testClock
+	logs   *strings.Builder
+	dbPath string
+}
+
+func newTestApp(t *testing.T) *testApp {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "keydesk.db")
+	store, err := db.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealer, err := keys.NewSealer([]byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := &testClock{t: time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)}
+	logs := &strings.Builder{}
+	var logMu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(lockedWriter{w: logs, mu: &logMu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	e := web.NewServer(web.Options{Logger: logger})
+	New(Deps{
+		DB: store, Sealer: sealer, Clock: clock.Now, Logger: logger,
+		Sessions: web.NewSessions(store, sealer.Derive("cookie-hash"), sealer.Derive("cookie-block")[:32], clock.Now),
+	}).Routes(e)
+	srv := httptest.NewServer(e)
+	t.Cleanup(func() { srv.Close(); store.Close() })
+	return &testApp{t: t, srv: srv, db: store, sealer: sealer, clock: clock, logs: logs, dbPath: path}
+}
+
+type lockedWriter struct {
+	w  io.Writer
+	mu *sync.Mutex
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// account makes an account holding licenses, with an admin and a dealer.
+func (a *testApp) account(slug string, licenses ...string) (db.Account, db.User, db.User) {
+	a.t.Helper()
+	ctx := context.Background()
+	acc, err := a.db.CreateAccount(ctx, db.Account{Slug: slug, Name: strings.ToUpper(slug), Licenses: licenses, CreatedAt: a.clock.Now()})
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	admin := a.user(acc, "admin@"+slug+".test", db.RoleAdmin)
+	dealer := a.user(acc, "dealer@"+slug+".test", db.RoleDealer)
+	return acc, admin, dealer
+}
+
+const testPassword = "correct horse battery staple"
+
+var testHash = func() string {
+	h, _ := bcrypt.GenerateFromPassword([]byte(testPassword), bcrypt.MinCost)
+	return string(h)
+}()
+
+func (a *testApp) user(acc db.Account, email, role string) db.User {
+	a.t.Helper()
+	u, err := a.db.CreateUser(context.Background(), db.User{AccountID: acc.ID, Email: email, PasswordHash: testHash, Role: role, CreatedAt: a.clock.Now()})
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return u
+}
+
+// key creates a key directly in the store and returns it with its secret.
+func (a *testApp) key(acc db.Account, by db.User, name string, typ db.KeyType, mode keys.Mode, licenses ...string) (db.APIKey, string) {
+	a.t.Helper()
+	public, secret := keys.NewAPIKey(mode), keys.NewSecret(mode)
+	k, err := a.db.CreateAPIKey(context.Background(), db.APIKey{
+		AccountID: acc.ID, Name: name, Type: typ, Licenses: licenses, Mode: mode, PublicKey: public,
+		SecretSealed: a.sealer.Seal(secret, public), SecretLast4: keys.Last4(secret),
+		Settings:  db.KeySettings{Theme: "lite", SessionExpiry: 24 * time.Hour},
+		CreatedAt: a.clock.Now(), CreatedBy: by.ID,
+	}, db.Actor{UserID: by.ID, Email: by.Email, RemoteAddr: "127.0.0.1"})
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return k, secret
+}
+
+// browser is a cookie-jar client that does not follow redirects.
+type browser struct {
+	app    *testApp
+	client *http.Client
+}
+
+func (a *testApp) browser() *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{app: a, client: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}}
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   string
+}
+
+func (b *browser) do(method, path string, form url.Values, header map[string]string) response {
+	b.app.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, b.app.srv.URL+path, body)
+	if err != nil {
+		b.app.t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	res, err := b.client.Do(req)
+	if err != nil {
+		b.app.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	return response{status: res.StatusCode, header: res.Header, body: string(raw)}
+}
+
+func (b *browser) get(path string) response { return b.do("GET", path, nil, nil) }
+
+var csrfInput = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
+
+// csrf reads the CSRF token from a page's form, as a browser would submit it.
+func (b *browser) csrf(path string) string {
+	b.app.t.Helper()
+	res := b.get(path)
+	for i := 0; i < 3 && res.status == http.StatusSeeOther; i++ {
+		res = b.get(res.header.Get("Location"))
+	}
+	m := csrfInput.FindStringSubmatch(res.body)
+	if m == nil {
+		b.app.t.Fatalf("no CSRF token in %s", path)
+	}
+	return m[1]
+}
+
+// post submits a form from page with the page's CSRF token.
+func (b *browser) post(page, path string, form url.Values) response {
+	b.app.t.Helper()
+	if form == nil {
+		form = url.Values{}
+	}
+	form.Set("_csrf", b.csrf(page))
+	return b.do("POST", path, form, nil)
+}
+
+// login signs in through the real form and fails the test if it does not work.
+func (b *browser) login(email string) *browser {
+	b.app.t.Helper()
+	res := b.post("/login", "/login", url.Values{"email": {email}, "password": {testPassword}})
+	if res.status != http.StatusSeeOther {
+		b.app.t.Fatalf("login %s: status %d: %s", email, res.status, res.body)
+	}
+	return b
+}

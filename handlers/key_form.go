@@ -1,0 +1,182 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"keydesk/db"
+	"keydesk/keys"
+	"keydesk/views"
+	"keydesk/web"
+)
+
+const maxKeyName = 64
+
+// parseForm reads the posted form; a body over 1 MiB is a 413.
+func parseForm(c echo.Context) (url.Values, error) {
+	if err := c.Request().ParseForm(); err != nil {
+		if web.IsTooLarge(err) {
+			return nil, echo.NewHTTPError(http.StatusRequestEntityTooLarge,
+				"The form is larger than 1 MiB. Shorten the longest fields and send it again.")
+		}
+		return nil, echo.NewHTTPError(http.StatusBadRequest, "The form could not be read. Reload the page and try again.")
+	}
+	return c.Request().PostForm, nil
+}
+
+// keyFormFrom reads the key form's fields as typed.
+func keyFormFrom(v url.Values) views.KeyForm {
+	on := func(name string) bool { return v.Get(name) != "" }
+	return views.KeyForm{
+		Type:                 db.KeyType(v.Get("type")),
+		Name:                 strings.TrimSpace(v.Get("name")),
+		Licenses:             v["licenses"],
+		Live:                 on("live"),
+		Theme:                v.Get("theme"),
+		PIIMask:              on("pii_mask"),
+		RedirectURL:          strings.TrimSpace(v.Get("redirect_url")),
+		SkipInterior:         on("skip_interior"),
+		SkipOdometer:         on("skip_odometer"),
+		IncludeDisclosures:   on("include_disclosures"),
+		IncludeAnnouncements: on("include_announcements"),
+		CaptureSMS:           v.Get("capture_sms"),
+		ResultsSMS:           v.Get("results_sms"),
+		WearAndTear:          on("wear_and_tear"),
+		SessionExpiry:        v.Get("session_expiry"),
+	}
+}
+
+// keyFormOf fills the form from a stored key, for editing.
+func keyFormOf(k db.APIKey) views.KeyForm {
+	s := k.Settings
+	f := views.KeyForm{
+		ID: k.ID, Type: k.Type, Mode: k.Mode, Name: k.Name, Licenses: k.Licenses, Live: k.Mode == keys.Live,
+		Theme: s.Theme, PIIMask: s.PIIMask, RedirectURL: s.RedirectURL, SkipInterior: s.SkipInterior,
+		SkipOdometer: s.SkipOdometer, IncludeDisclosures: s.IncludeDisclosures,
+		IncludeAnnouncements: s.IncludeAnnouncements, CaptureSMS: s.CaptureSMS, ResultsSMS: s.ResultsSMS,
+		WearAndTear: s.WearAndTear,
+	}
+	if e, ok := keys.ExpiryByDuration(s.SessionExpiry); ok {
+		f.SessionExpiry = e.Value
+	}
+	return f
+}
+
+// newKeyForm is the form as it first opens: sensible defaults.
+func newKeyForm(t db.KeyType, acc db.Account) views.KeyForm {
+	f := views.KeyForm{Type: t, Theme: "lite", SessionExpiry: "24h", Live: true}
+	if len(acc.Licenses) == 1 {
+		f.Licenses = acc.Licenses
+	}
+	return f
+}
+
+// validateKeyForm checks every field and returns a message per bad field.
+// When editing, existing is the stored key: type and mode may not change.
+func validateKeyForm(f views.KeyForm, raw url.Values, acc db.Account, existing *db.APIKey) map[string]string {
+	errs := map[string]string{}
+	switch n := utf8.RuneCountInString(f.Name); {
+	case n == 0:
+		errs["name"] = `Give the key a name, such as "Main Website Lead Form".`
+	case n > maxKeyName:
+		errs["name"] = fmt.Sprintf("Keep the name to %d characters or fewer (it has %d).", maxKeyName, n)
+	case strings.ContainsFunc(f.Name, unicode.IsControl):
+		errs["name"] = "Use letters, digits, spaces and punctuation only."
+	}
+	if existing == nil {
+		if f.Type != db.DigitalRequests && f.Type != db.Integration {
+			errs["form"] = "The key type was not recognised. Close this form and use one of the Create New Key buttons."
+		}
+		if v := raw.Get("live"); v != "" && v != "on" {
+			errs["live"] = "Live is either on or off: use the toggle."
+		}
+	} else {
+		if t := raw.Get("type"); t != "" && db.KeyType(t) != existing.Type {
+			errs["form"] = "A key's type cannot change. Create a new key of the other type instead."
+		}
+		if raw.Has("live") || raw.Has("mode") {
+			if (raw.Get("live") != "") != (existing.Mode == keys.Live) || (raw.Has("mode") && raw.Get("mode") != string(existing.Mode)) {
+				errs["live"] = "A key's mode cannot change. Create a new key to switch between live and test."
+			}
+		}
+	}
+	if len(f.Licenses) == 0 {
+		errs["licenses"] = "Tick at least one license: the key can only call the APIs of the licenses it holds."
+	}
+	seen := map[string]bool{}
+	for _, l := range f.Licenses {
+		if !acc.Holds(l) {
+			errs["licenses"] = fmt.Sprintf("Your account does not hold the %q license. Tick only the licenses listed.", l)
+		}
+		if seen[l] {
+			errs["licenses"] = "Tick each license once."
+		}
+		seen[l] = true
+	}
+	if f.Theme != "lite" && f.Theme != "pro" {
+		errs["theme"] = "Choose Lite or Pro."
+	}
+	if msg := keys.CheckRedirectURL(f.RedirectURL); msg != "" {
+		errs["redirect_url"] = msg
+	}
+	if msg := keys.CheckSMS(f.CaptureSMS); msg != "" {
+		errs["capture_sms"] = msg
+	}
+	if msg := keys.CheckSMS(f.ResultsSMS); msg != "" {
+		errs["results_sms"] = msg
+	}
+	if _, ok := keys.ExpiryByValue(f.SessionExpiry); !ok {
+		errs["session_expiry"] = "Choose one of the listed times, from 1 hour to 30 days."
+	}
+	return errs
+}
+
+// settingsOf turns a valid form into stored settings.
+func settingsOf(f views.KeyForm) db.KeySettings {
+	e, _ := keys.ExpiryByValue(f.SessionExpiry)
+	return db.KeySettings{
+		Theme: f.Theme, PIIMask: f.PIIMask, RedirectURL: f.RedirectURL, SkipInterior: f.SkipInterior,
+		SkipOdometer: f.SkipOdometer, IncludeDisclosures: f.IncludeDisclosures,
+		IncludeAnnouncements: f.IncludeAnnouncements, CaptureSMS: f.CaptureSMS, ResultsSMS: f.ResultsSMS,
+		WearAndTear: f.WearAndTear, SessionExpiry: e.Duration,
+	}
+}
+
+// orderedLicenses keeps the licenses in the account's order, without repeats.
+func orderedLicenses(ls []string) []string {
+	var out []string
+	for _, l := range db.AllLicenses {
+		if slices.Contains(ls, l) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// renderKeyForm shows the form, in the modal for htmx and as a page otherwise.
+func renderKeyForm(c echo.Context, status int, f views.KeyForm, errs map[string]string) error {
+	title := "Create New Key"
+	if f.ID != 0 {
+		title = "Edit key settings"
+	}
+	vm := views.KeyFormVM{Page: page(c, title, "integrations"), Form: f, Errors: errs,
+		AccountLicenses: viewer(c).Account.Licenses}
+	if web.IsHTMX(c) {
+		return web.Render(c, status, views.KeyFormModal(vm))
+	}
+	return web.Render(c, status, views.KeyFormPage(vm))
+}
+
+func isDuplicate(err error) bool { return errors.Is(err, db.ErrDuplicate) }
+
+func duplicateNameError(name string) map[string]string {
+	return map[string]string{"name": fmt.Sprintf("Another active key is already called %q. Choose another name.", name)}
+}

@@ -1,0 +1,49 @@
+package handlers
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"keydesk/views"
+	"keydesk/web"
+)
+
+func (h *Handlers) keyRevokeConfirm(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	k, err := h.db.APIKey(c.Request().Context(), viewer(c).Account.ID, id)
+	if err != nil {
+		return notFoundAs404(err)
+	}
+	if k.Revoked() {
+		return echo.NewHTTPError(http.StatusConflict, "This key is already revoked.")
+	}
+	vm := views.KeyRevokeVM{Page: page(c, "Revoke key", "integrations"), Key: k}
+	if web.IsHTMX(c) {
+		return web.Render(c, http.StatusOK, views.KeyRevokeModal(vm))
+	}
+	return web.Render(c, http.StatusOK, views.KeyRevokePage(vm))
+}
+
+func (h *Handlers) keyRevoke(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	acc := viewer(c).Account
+	k, err := h.db.RevokeAPIKey(c.Request().Context(), acc.ID, id, actor(c), h.now())
+	if err != nil {
+		return notFoundAs404(err)
+	}
+	return h.afterRowChange(c, acc.ID, k.ID, "Revoked "+k.Name+". It and its tokens no longer work.")
+}
+
+// toastTrigger is the HX-Trigger value that closes the modal and shows a message.
+func toastTrigger(message string) string {
+	b, _ := json.Marshal(map[string]string{"keydesk:close": "", "keydesk:toast": message})
+	return string(b)
+}

@@ -1,0 +1,51 @@
+package handlers
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"keydesk/db"
+	"keydesk/views"
+	"keydesk/web"
+)
+
+// viewer returns the signed-in person; routes behind web.RequireUser always have one.
+func viewer(c echo.Context) web.Viewer {
+	v, _ := web.CurrentViewer(c)
+	return v
+}
+
+// page builds the layout's view model for the signed-in person.
+func page(c echo.Context, title, active string) views.Page {
+	v := viewer(c)
+	return views.Page{
+		Title: title, Active: active, Email: v.User.Email, Role: v.User.Role,
+		AccountName: v.Account.Name, AccountSlug: v.Account.Slug, CSRF: web.CSRFToken(c),
+	}
+}
+
+// actor is the signed-in person as the audit log records them.
+func actor(c echo.Context) db.Actor {
+	v := viewer(c)
+	return db.Actor{UserID: v.User.ID, Email: v.User.Email, RemoteAddr: c.RealIP()}
+}
+
+// pathID reads the :id parameter; anything but a positive integer is a 404,
+// as a missing key is.
+func pathID(c echo.Context) (int64, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, echo.ErrNotFound
+	}
+	return id, nil
+}
+
+// notFoundAs404 turns a store miss into the 404 page.
+func notFoundAs404(err error) error {
+	if err == db.ErrNotFound {
+		return echo.NewHTTPError(http.StatusNotFound, "That key does not exist in your account.")
+	}
+	return err
+}

@@ -1,0 +1,44 @@
+package handlers
+
+import (
+	"github.com/labstack/echo/v4"
+
+	"keydesk/db"
+	"keydesk/web"
+)
+
+// Routes registers every route of keydesk on e: one table, read top to bottom.
+func (h *Handlers) Routes(e *echo.Echo) {
+	e.GET("/healthz", h.healthz)
+
+	// The API: JSON, authenticated by key, token or signature — never by cookie.
+	api := e.Group("/api/v1")
+	api.POST("/auth/token", h.tokenIssue)
+	api.POST("/auth/revoke", h.tokenRevoke)
+	api.GET("/openapi.json", h.openAPI)
+	api.GET("/key", h.api(0, "", h.apiKeyShow))
+	api.POST("/leads", h.api(scopeWrite, db.LicenseLeads, h.apiLeadsCreate))
+	api.GET("/leads", h.api(scopeRead, db.LicenseLeads, h.apiLeadsList))
+	api.GET("/leads/:id", h.api(scopeRead, db.LicenseLeads, h.apiLeadShow))
+
+	// The dashboard: cookie sessions and CSRF on every state-changing request.
+	ui := e.Group("", h.sessions.Load, web.CSRF)
+	ui.GET("/login", h.loginShow)
+	ui.POST("/login", h.loginSubmit)
+	ui.POST("/logout", h.logout)
+
+	user := ui.Group("", web.RequireUser)
+	user.GET("/", h.dashboardShow)
+	user.GET("/keys", h.keysShow)
+	user.POST("/keys/:id/reveal", h.keyReveal)
+
+	admin := user.Group("", web.RequireAdmin)
+	admin.GET("/settings/integrations", h.integrationsShow)
+	admin.GET("/settings/integrations/keys/new", h.keyNew)
+	admin.POST("/settings/integrations/keys", h.keyCreate)
+	admin.GET("/settings/integrations/keys/:id/edit", h.keyEdit)
+	admin.POST("/settings/integrations/keys/:id", h.keyUpdate)
+	admin.GET("/settings/integrations/keys/:id/revoke", h.keyRevokeConfirm)
+	admin.POST("/settings/integrations/keys/:id/revoke", h.keyRevoke)
+	admin.GET("/settings/audit", h.auditShow)
+}

@@ -1,0 +1,165 @@
+package handlers
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"keydesk/web"
+)
+
+// clientRequest is a request to the token or revocation endpoint once its
+// body and Authorization header are read (RFC 6749 §2.3.1, §4.4.2; RFC 7009 §2.1).
+type clientRequest struct {
+	clientID     string
+	clientSecret string
+	grantType    string
+	hasGrantType bool
+	scope        string
+	token        string // the token to revoke
+	json         bool
+}
+
+// oauthError is an RFC 6749 §5.2 error.
+type oauthError struct {
+	status      int
+	code        string
+	description string
+}
+
+func invalidRequest(description string) *oauthError {
+	return &oauthError{http.StatusBadRequest, "invalid_request", description}
+}
+
+var errInvalidClient = &oauthError{http.StatusUnauthorized, "invalid_client",
+	"Client authentication failed: the API key or secret is unknown, wrong, malformed or revoked."}
+
+// reply turns e into the JSON error, with the Basic challenge for invalid_client.
+func (e *oauthError) reply(c echo.Context) error {
+	if e.code == "invalid_client" {
+		c.Response().Header().Set("WWW-Authenticate", `Basic realm="keydesk"`)
+	}
+	return &web.APIError{Status: e.status, Code: e.code, Message: e.description}
+}
+
+var errNotBasic = errors.New("authorization is not a Basic credential")
+
+// parseBasicAuth reads "Basic base64(id:secret)" where id and secret are
+// form-urlencoded first (RFC 6749 §2.3.1).
+func parseBasicAuth(header string) (id, secret string, err error) {
+	scheme, encoded, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Basic") {
+		return "", "", errNotBasic
+	}
+	raw, err := base64.StdEncoding.Strict().DecodeString(strings.TrimLeft(encoded, " "))
+	if err != nil {
+		return "", "", errors.New("basic credentials are not base64")
+	}
+	rawID, rawSecret, ok := strings.Cut(string(raw), ":")
+	if !ok {
+		return "", "", errors.New("basic credentials have no colon")
+	}
+	if id, err = url.QueryUnescape(rawID); err != nil {
+		return "", "", errors.New("basic user is not form-urlencoded")
+	}
+	if secret, err = url.QueryUnescape(rawSecret); err != nil {
+		return "", "", errors.New("basic password is not form-urlencoded")
+	}
+	if id == "" || secret == "" {
+		return "", "", errors.New("basic credentials are empty")
+	}
+	return id, secret, nil
+}
+
+// readClientRequest reads the body; only a body over 1 MiB is returned as a
+// plain error (413), anything else wrong as an oauthError.
+func readClientRequest(r *http.Request) (clientRequest, *oauthError, error) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		if web.IsTooLarge(err) {
+			return clientRequest{}, nil, err
+		}
+		return clientRequest{}, invalidRequest("The request body could not be read."), nil
+	}
+	req, oerr := parseClientRequest(r.Header.Get(echo.HeaderContentType), body, r.Header.Get(echo.HeaderAuthorization))
+	return req, oerr, nil
+}
+
+// parseClientRequest reads a token or revocation request: a form body (or a
+// JSON one), the client authenticated by Basic or by credentials in the body.
+func parseClientRequest(contentType string, body []byte, authz string) (clientRequest, *oauthError) {
+	var req clientRequest
+	mediaType := ""
+	if contentType != "" {
+		mt, _, err := mime.ParseMediaType(contentType)
+		if err != nil {
+			return req, &oauthError{http.StatusUnsupportedMediaType, "unsupported_media_type",
+				"Send application/x-www-form-urlencoded (or application/json)."}
+		}
+		mediaType = mt
+	}
+	switch {
+	case mediaType == "application/x-www-form-urlencoded" || mediaType == "" && len(body) == 0:
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			return req, invalidRequest("The form body is not valid application/x-www-form-urlencoded.")
+		}
+		for name, values := range form {
+			if len(values) > 1 {
+				return req, invalidRequest("The parameter " + name + " is repeated.")
+			}
+		}
+		req.clientID, req.clientSecret = form.Get("client_id"), form.Get("client_secret")
+		_, req.hasGrantType = form["grant_type"]
+		req.grantType, req.scope, req.token = form.Get("grant_type"), form.Get("scope"), form.Get("token")
+	case mediaType == "application/json":
+		var in struct {
+			APIKey    *string `json:"api_key"`
+			APISecret *string `json:"api_secret"`
+			GrantType *string `json:"grant_type"`
+			Scope     *string `json:"scope"`
+			Token     *string `json:"token"`
+		}
+		if err := json.Unmarshal(body, &in); err != nil {
+			return req, invalidRequest("The body is not a JSON object of strings such as {\"api_key\": \"…\", \"api_secret\": \"…\"}.")
+		}
+		deref := func(p *string) string {
+			if p == nil {
+				return ""
+			}
+			return *p
+		}
+		req.json = true
+		req.clientID, req.clientSecret = deref(in.APIKey), deref(in.APISecret)
+		req.hasGrantType = in.GrantType != nil
+		req.grantType, req.scope, req.token = deref(in.GrantType), deref(in.Scope), deref(in.Token)
+	default:
+		return req, &oauthError{http.StatusUnsupportedMediaType, "unsupported_media_type",
+			"Send application/x-www-form-urlencoded (or application/json)."}
+	}
+
+	inBody := req.clientID != "" || req.clientSecret != ""
+	if authz != "" {
+		if inBody {
+			return req, invalidRequest("Authenticate the client one way only: the Authorization header or the body.")
+		}
+		id, secret, err := parseBasicAuth(authz)
+		if err != nil {
+			return req, errInvalidClient
+		}
+		req.clientID, req.clientSecret = id, secret
+	} else if inBody && (req.clientID == "" || req.clientSecret == "") {
+		if req.json {
+			return req, invalidRequest("Send both api_key and api_secret.")
+		}
+		return req, invalidRequest("Send both client_id and client_secret.")
+	}
+	return req, nil
+}

@@ -1,0 +1,37 @@
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+)
+
+// tokenRevoke ends one access token of the authenticated key (RFC 7009).
+// An unknown or foreign token is answered 200 too, as §2.2 asks.
+func (h *Handlers) tokenRevoke(c echo.Context) error {
+	c.Response().Header().Set("Cache-Control", "no-store")
+	req, oerr, err := readClientRequest(c.Request())
+	if err != nil {
+		return err
+	}
+	if oerr != nil {
+		return oerr.reply(c)
+	}
+	if req.token == "" {
+		return invalidRequest("The token parameter is missing.").reply(c)
+	}
+	k, oerr, err := h.authenticateClient(c, req)
+	if err != nil {
+		return err
+	}
+	if oerr != nil {
+		return oerr.reply(c)
+	}
+	h.db.TouchAPIKey(k.ID, h.now())
+	if validAccessToken(req.token) {
+		if err := h.db.RevokeAccessToken(c.Request().Context(), req.token, k.ID); err != nil {
+			return err
+		}
+	}
+	return c.NoContent(http.StatusOK)
+}

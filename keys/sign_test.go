@@ -1,0 +1,135 @@
+package keys
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// hmacSHA256 is HMAC written out from RFC 2104, so the test does not trust
+// crypto/hmac, which Sign uses.
+func hmacSHA256(key, msg []byte) []byte {
+	const block = 64
+	if len(key) > block {
+		k := sha256.Sum256(key)
+		key = k[:]
+	}
+	pad := make([]byte, block)
+	copy(pad, key)
+	inner, outer := make([]byte, block), make([]byte, block)
+	for i := range pad {
+		inner[i], outer[i] = pad[i]^0x36, pad[i]^0x5c
+	}
+	ih := sha256.Sum256(append(inner, msg...))
+	oh := sha256.Sum256(append(outer, ih[:]...))
+	return oh[:]
+}
+
+// documentedSignature follows the recipe of the developer docs word by word.
+func documentedSignature(secret, slug, apiKey, timestamp string) string {
+	return fmt.Sprintf("%x", hmacSHA256([]byte(secret), []byte(slug+":"+apiKey+"@"+timestamp)))
+}
+
+func TestSignMatchesDocumentedRecipe(t *testing.T) {
+	tests := []struct{ secret, slug, key, ts string }{
+		{NewSecret(Live), "acme-motors", NewAPIKey(Live), "2026-11-22T12:00:00Z"},
+		{NewSecret(Test), "a", NewAPIKey(Test), "1999-01-01T00:00:00Z"},
+		{strings.Repeat("s", 100), "long-secret", NewAPIKey(Live), "2030-12-31T23:59:59Z"},
+	}
+	for _, tt := range tests {
+		want := documentedSignature(tt.secret, tt.slug, tt.key, tt.ts)
+		if got := Sign(tt.secret, tt.slug, tt.key, tt.ts); got != want {
+			t.Errorf("Sign = %s, want %s", got, want)
+		}
+		if !VerifySignature(tt.secret, tt.slug, tt.key, tt.ts, want) {
+			t.Errorf("VerifySignature refused the documented signature")
+		}
+	}
+}
+
+func TestSignKnownAnswer(t *testing.T) {
+	// RFC 4231 test case 2 pins the reference HMAC itself.
+	got := fmt.Sprintf("%x", hmacSHA256([]byte("Jefe"), []byte("what do ya want for nothing?")))
+	const want = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+	if got != want {
+		t.Fatalf("reference HMAC is wrong: %s", got)
+	}
+	if Sign("Jefe", "what do ya want for nothing?", "", "")[:8] == want[:8] {
+		t.Fatal("Sign ignores the ':' and '@' framing")
+	}
+}
+
+func TestVerifySignatureRefuses(t *testing.T) {
+	secret, key, ts := NewSecret(Live), NewAPIKey(Live), "2026-11-22T12:00:00Z"
+	good := Sign(secret, "acme", key, ts)
+	tests := []struct {
+		name                         string
+		secret, slug, key, ts, token string
+	}{
+		{"other secret", NewSecret(Live), "acme", key, ts, good},
+		{"other slug", secret, "acme2", key, ts, good},
+		{"other key", secret, "acme", NewAPIKey(Live), ts, good},
+		{"other time", secret, "acme", key, "2026-11-22T12:00:01Z", good},
+		{"upper-case hex", secret, "acme", key, ts, strings.ToUpper(good)},
+		{"truncated", secret, "acme", key, ts, good[:63]},
+		{"empty", secret, "acme", key, ts, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if VerifySignature(tt.secret, tt.slug, tt.key, tt.ts, tt.token) {
+				t.Error("accepted")
+			}
+		})
+	}
+}
+
+func TestParseTimestamp(t *testing.T) {
+	tests := []struct {
+		in   string
+		want time.Time
+		ok   bool
+	}{
+		{"2026-11-22T12:00:00Z", time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC), true},
+		{"2000-02-29T23:59:59Z", time.Date(2000, 2, 29, 23, 59, 59, 0, time.UTC), true},
+		{"2026-11-22T12:00:00+00:00", time.Time{}, false},
+		{"2026-11-22T12:00:00.000Z", time.Time{}, false},
+		{"2026-11-22 12:00:00Z", time.Time{}, false},
+		{"2026-11-22T12:00:00z", time.Time{}, false},
+		{"2026-11-22T12:00Z", time.Time{}, false},
+		{"1763812800", time.Time{}, false},
+		{"Sun, 22 Nov 2026 12:00:00 GMT", time.Time{}, false},
+		{"2026-13-22T12:00:00Z", time.Time{}, false},
+		{"2026-02-30T12:00:00Z", time.Time{}, false},
+		{"", time.Time{}, false},
+	}
+	for _, tt := range tests {
+		got, ok := ParseTimestamp(tt.in)
+		if ok != tt.ok || !got.Equal(tt.want) {
+			t.Errorf("ParseTimestamp(%q) = %v, %v; want %v, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+func FuzzParseTimestamp(f *testing.F) {
+	f.Add("2026-11-22T12:00:00Z")
+	f.Add("2026-11-22T12:00:00+00:00")
+	f.Add("9999-12-31T23:59:59Z")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := ParseTimestamp(s)
+		if !ok {
+			if !got.IsZero() {
+				t.Fatalf("ParseTimestamp(%q) refused but returned %v", s, got)
+			}
+			return
+		}
+		if got.Location() != time.UTC {
+			t.Fatalf("ParseTimestamp(%q) not UTC: %v", s, got)
+		}
+		if back := got.Format(TimestampLayout); back != s {
+			t.Fatalf("ParseTimestamp(%q) accepted a non-canonical form (%q)", s, back)
+		}
+	})
+}

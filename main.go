@@ -1,0 +1,127 @@
+// Command keydesk is a self-hosted dashboard in which a dealership's admins
+// manage the API keys outside systems use to reach it, plus the API those
+// keys unlock. Run "keydesk help" for the commands and settings.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"keydesk/db"
+	"keydesk/handlers"
+	"keydesk/keys"
+	"keydesk/web"
+)
+
+func main() {
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if err := run(os.Args[1:], os.Stdin, os.Stdout, log); err != nil {
+		fmt.Fprintln(os.Stderr, "keydesk:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string, stdin io.Reader, stdout io.Writer, log *slog.Logger) error {
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	cfg := configFromEnv()
+	switch cmd {
+	case "serve":
+		return serve(cfg, log)
+	case "account":
+		return accountCommand(cfg, args, stdout)
+	case "user":
+		return userCommand(cfg, args, stdin, stdout)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, helpText)
+		return nil
+	}
+	return fmt.Errorf("unknown command %q; run \"keydesk help\"", cmd)
+}
+
+// config is keydesk's environment.
+type config struct {
+	Addr, DBPath, MasterKey, AdminEmail, AdminPassword, AccountName string
+	BehindProxy                                                     bool
+}
+
+func configFromEnv() config {
+	get := func(name, fallback string) string {
+		if v := os.Getenv(name); v != "" {
+			return v
+		}
+		return fallback
+	}
+	return config{
+		Addr:          get("KEYDESK_ADDR", "127.0.0.1:8080"),
+		DBPath:        get("KEYDESK_DB", "keydesk.db"),
+		MasterKey:     os.Getenv("KEYDESK_MASTER_KEY"),
+		AdminEmail:    os.Getenv("KEYDESK_ADMIN_EMAIL"),
+		AdminPassword: os.Getenv("KEYDESK_ADMIN_PASSWORD"),
+		AccountName:   get("KEYDESK_ACCOUNT_NAME", "Demo Dealership"),
+		BehindProxy:   os.Getenv("KEYDESK_BEHIND_PROXY") == "1",
+	}
+}
+
+// open opens the database and the sealer, refusing a master key that does
+// not open what the database already holds.
+func open(ctx context.Context, cfg config, log *slog.Logger) (*db.DB, *keys.Sealer, error) {
+	store, err := db.Open(ctx, cfg.DBPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	sealer, err := loadSealer(ctx, cfg, store, log)
+	if err != nil {
+		store.Close()
+		return nil, nil, err
+	}
+	return store, sealer, nil
+}
+
+func serve(cfg config, log *slog.Logger) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	store, sealer, err := open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if err := bootstrap(ctx, cfg, store, log); err != nil {
+		return err
+	}
+	e := web.NewServer(web.Options{Logger: log, BehindProxy: cfg.BehindProxy})
+	h := handlers.New(handlers.Deps{
+		DB: store, Sealer: sealer, Clock: time.Now, Logger: log,
+		Sessions: web.NewSessions(store, sealer.Derive("cookie-hash"), sealer.Derive("cookie-block"), time.Now),
+	})
+	h.Routes(e)
+	go store.RunBackground(ctx, time.Now, web.IdleTimeout)
+
+	srv := &http.Server{Addr: cfg.Addr, Handler: e, ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	log.Info("keydesk listening", "addr", "http://"+cfg.Addr, "db", cfg.DBPath)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("keydesk stopping")
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

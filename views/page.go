@@ -1,0 +1,94 @@
+// Package views holds keydesk's templ components: one layout, shared
+// pieces, and one file per page. Pages take one view-model struct.
+package views
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"keydesk/db"
+)
+
+// Page is what the layout needs to know about the request.
+type Page struct {
+	Title       string
+	Active      string // nav entry to highlight
+	Email       string
+	Role        string
+	AccountName string
+	AccountSlug string
+	CSRF        string
+}
+
+// IsAdmin reports whether the viewer may manage keys.
+func (p Page) IsAdmin() bool { return p.Role == db.RoleAdmin }
+
+// ErrorVM is an error page.
+type ErrorVM struct {
+	Status  int
+	Title   string
+	Message string
+}
+
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02 15:04 UTC")
+}
+
+func isoTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+func typeLabel(t db.KeyType) string {
+	if t == db.Integration {
+		return "Extensive integration"
+	}
+	return "Digital requests"
+}
+
+func licenseLabel(l string) string {
+	switch l {
+	case db.LicenseLeads:
+		return "Leads"
+	case db.LicenseCapture:
+		return "Capture"
+	}
+	return l
+}
+
+func licenseList(ls []string) string {
+	out := make([]string, len(ls))
+	for i, l := range ls {
+		out[i] = licenseLabel(l)
+	}
+	return strings.Join(out, ", ")
+}
+
+func modeLabel(k db.APIKey) string {
+	if k.Mode == "live" {
+		return "Live"
+	}
+	return "Test"
+}
+
+func maskSecret(last4 string) string { return "••••" + last4 }
+
+func keyPath(id int64, suffix string) string {
+	return fmt.Sprintf("/settings/integrations/keys/%d%s", id, suffix)
+}
+
+func revealPath(id int64) string { return fmt.Sprintf("/keys/%d/reveal", id) }
+
+func rowID(id int64) string { return fmt.Sprintf("key-%d", id) }
+
+func secretID(id int64) string { return fmt.Sprintf("secret-%d", id) }
+
+func tableID(t db.KeyType) string { return "rows-" + string(t) }
+
+func csrfHeaders(token string) string {
+	if token == "" {
+		return ""
+	}
+	return `{"X-CSRF-Token":"` + token + `"}`
+}

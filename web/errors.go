@@ -1,0 +1,84 @@
+package web
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"keydesk/views"
+)
+
+// APIError is a JSON error of the API: a stable code and a sentence.
+type APIError struct {
+	Status  int    `json:"-"`
+	Code    string `json:"error"`
+	Message string `json:"error_description"`
+}
+
+func (e *APIError) Error() string { return e.Code + ": " + e.Message }
+
+func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+	return func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
+		}
+		status, message := http.StatusInternalServerError, "Something went wrong on our side. Try again in a moment."
+		var he *echo.HTTPError
+		var ae *APIError
+		switch {
+		case errors.As(err, &ae):
+			status = ae.Status
+		case errors.As(err, &he):
+			status = he.Code
+			if m, ok := he.Message.(string); ok {
+				message = m
+			} else {
+				message = http.StatusText(status)
+			}
+		case IsTooLarge(err):
+			status, message = http.StatusRequestEntityTooLarge, "The request body is larger than 1 MiB."
+		}
+		if status >= 500 {
+			log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+		}
+		if strings.HasPrefix(c.Request().URL.Path, "/api/") {
+			if ae == nil {
+				ae = &APIError{Status: status, Code: apiCode(status), Message: message}
+			}
+			c.Response().Header().Set("Cache-Control", "no-store")
+			c.JSON(ae.Status, ae)
+			return
+		}
+		if status == http.StatusNotFound && message == http.StatusText(404) {
+			message = "There is nothing here. The page may have moved, or the item does not exist."
+		}
+		if status == http.StatusMethodNotAllowed {
+			message = "That address does not take this kind of request."
+		}
+		Render(c, status, views.ErrorPage(views.ErrorVM{Status: status, Title: http.StatusText(status), Message: message}))
+	}
+}
+
+func apiCode(status int) string {
+	switch status {
+	case http.StatusNotFound:
+		return "not_found"
+	case http.StatusMethodNotAllowed:
+		return "method_not_allowed"
+	case http.StatusRequestEntityTooLarge:
+		return "request_too_large"
+	case http.StatusUnsupportedMediaType:
+		return "unsupported_media_type"
+	case http.StatusBadRequest:
+		return "invalid_request"
+	case http.StatusTooManyRequests:
+		return "rate_limited"
+	}
+	if status >= 500 {
+		return "server_error"
+	}
+	return "error"
+}

@@ -1,0 +1,29 @@
+package web
+
+import "github.com/labstack/echo/v4"
+
+// htmx request and response headers.
+const (
+	HXRequest  = "HX-Request"
+	HXTarget   = "HX-Target"
+	HXRedirect = "HX-Redirect"
+	HXRetarget = "HX-Retarget"
+	HXReswap   = "HX-Reswap"
+	HXTrigger  = "HX-Trigger"
+)
+
+// IsHTMX reports whether htmx sent the request, which then wants a fragment
+// rather than a whole page.
+func IsHTMX(c echo.Context) bool {
+	return c.Request().Header.Get(HXRequest) == "true"
+}
+
+// Redirect sends the browser elsewhere: a 303 for a normal request, an
+// HX-Redirect for htmx, which would otherwise swap the target page in place.
+func Redirect(c echo.Context, to string) error {
+	if IsHTMX(c) {
+		c.Response().Header().Set(HXRedirect, to)
+		return c.NoContent(200)
+	}
+	return c.Redirect(303, to)
+}

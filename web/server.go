@@ -1,0 +1,147 @@
+// Package web is keydesk's HTTP edge: the Echo server and its middleware,
+// sessions, CSRF, the templ render helper, htmx helpers and error pages.
+package web
+
+import (
+	"bytes"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"keydesk/static"
+)
+
+// Clock tells the time; tests pass a fake one.
+type Clock func() time.Time
+
+// MaxBody is the largest request body keydesk reads.
+const MaxBody = 1 << 20
+
+// Options configure the server.
+type Options struct {
+	Logger *slog.Logger
+	// BehindProxy trusts X-Forwarded-For and X-Forwarded-Proto from the proxy in front.
+	BehindProxy bool
+}
+
+// NewServer returns an Echo server with keydesk's middleware installed.
+func NewServer(o Options) *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.IPExtractor = echo.ExtractIPDirect()
+	if o.BehindProxy {
+		e.IPExtractor = echo.ExtractIPFromXFFHeader()
+	}
+	e.HTTPErrorHandler = errorHandler(o.Logger)
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
+		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+			o.Logger.Error("panic", "path", c.Request().URL.Path, "err", err, "stack", string(stack))
+			return err
+		},
+	}))
+	e.Use(requestLog(o.Logger))
+	e.Use(securityHeaders)
+	e.Use(bodyLimit)
+	e.GET("/static/*", staticHandler())
+	return e
+}
+
+// requestLog logs method, path (never the query, which could carry a secret
+// by mistake), status and duration.
+func requestLog(log *slog.Logger) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			start := time.Now()
+			err := next(c)
+			if err != nil {
+				c.Error(err)
+			}
+			status := c.Response().Status
+			if status >= 500 || log.Enabled(c.Request().Context(), slog.LevelDebug) {
+				log.Info("request", "method", c.Request().Method, "path", c.Request().URL.Path,
+					"status", status, "ms", time.Since(start).Milliseconds(), "ip", c.RealIP())
+			}
+			return nil
+		}
+	}
+}
+
+const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+
+func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("Content-Security-Policy", csp)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		if IsHTTPS(c) {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		return next(c)
+	}
+}
+
+func bodyLimit(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if r.ContentLength > MaxBody {
+			return echo.NewHTTPError(http.StatusRequestEntityTooLarge, "The request body is larger than 1 MiB.")
+		}
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(c.Response(), r.Body, MaxBody)
+		}
+		return next(c)
+	}
+}
+
+// IsTooLarge reports whether err came from reading a body over MaxBody.
+func IsTooLarge(err error) bool {
+	var mbe *http.MaxBytesError
+	return errors.As(err, &mbe)
+}
+
+// IsHTTPS reports whether the browser reached keydesk over HTTPS.
+func IsHTTPS(c echo.Context) bool {
+	return c.Request().TLS != nil || c.Scheme() == "https"
+}
+
+func staticHandler() echo.HandlerFunc {
+	files := http.FileServerFS(static.FS)
+	return func(c echo.Context) error {
+		name := strings.TrimPrefix(c.Param("*"), "/")
+		if name == "" || strings.HasSuffix(name, ".go") {
+			return echo.ErrNotFound
+		}
+		if c.QueryParam("v") != "" {
+			c.Response().Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		}
+		r := c.Request().Clone(c.Request().Context())
+		r.URL.Path = "/" + name
+		files.ServeHTTP(c.Response(), r)
+		return nil
+	}
+}
+
+// Render writes a templ component with a status; the page is rendered to a
+// buffer first so a failure never leaves half a page behind.
+func Render(c echo.Context, status int, t templ.Component) error {
+	var buf bytes.Buffer
+	if err := t.Render(c.Request().Context(), &buf); err != nil {
+		return err
+	}
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	if h.Get("Cache-Control") == "" {
+		h.Set("Cache-Control", "no-store")
+	}
+	return c.HTMLBlob(status, buf.Bytes())
+}

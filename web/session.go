@@ -1,0 +1,241 @@
+package web
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/gorilla/sessions"
+	"github.com/labstack/echo/v4"
+
+	"keydesk/db"
+)
+
+const (
+	cookieName = "keydesk"
+	keySID     = "sid"
+	keyCSRF    = "csrf"
+	// CSRFField is the hidden form field that carries the CSRF token.
+	CSRFField = "_csrf"
+	// CSRFHeader is the header htmx sends the CSRF token in.
+	CSRFHeader = "X-CSRF-Token"
+)
+
+// Session lifetimes: idle for at most IdleTimeout, alive for at most MaxAge.
+const (
+	IdleTimeout = 30 * time.Minute
+	MaxAge      = 12 * time.Hour
+	touchEvery  = time.Minute
+)
+
+// Viewer is the signed-in person of a request.
+type Viewer struct {
+	User    db.User
+	Account db.Account
+}
+
+// Sessions signs people in and out. The cookie (encrypted and
+// authenticated by gorilla/sessions) carries a random session id and the
+// CSRF token; the database keeps only the id's hash, so signing out or
+// disabling a user ends the session on the server.
+type Sessions struct {
+	store *sessions.CookieStore
+	db    *db.DB
+	now   Clock
+}
+
+// NewSessions returns Sessions whose cookies are keyed by hashKey (signing)
+// and blockKey (encryption), 32 bytes each.
+func NewSessions(store *db.DB, hashKey, blockKey []byte, now Clock) *Sessions {
+	cs := sessions.NewCookieStore(hashKey, blockKey)
+	cs.Options = &sessions.Options{Path: "/", MaxAge: int(MaxAge / time.Second), HttpOnly: true, SameSite: http.SameSiteLaxMode}
+	cs.MaxAge(int(MaxAge / time.Second))
+	return &Sessions{store: cs, db: store, now: now}
+}
+
+// CurrentViewer returns the signed-in person, if any.
+func CurrentViewer(c echo.Context) (Viewer, bool) {
+	v, ok := c.Get(viewerKeyName).(Viewer)
+	return v, ok
+}
+
+// CSRFToken returns the token forms of this request must carry.
+func CSRFToken(c echo.Context) string {
+	s, _ := c.Get(csrfKeyName).(string)
+	return s
+}
+
+const (
+	viewerKeyName = "keydesk.viewer"
+	csrfKeyName   = "keydesk.csrf"
+	sessKeyName   = "keydesk.session"
+)
+
+// Load reads the session cookie, makes sure it has a CSRF token, and puts
+// the signed-in viewer (re-read from the database, so a disabled user or a
+// new role counts at once) on the request.
+func (s *Sessions) Load(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		sess, _ := s.store.Get(c.Request(), cookieName) // a bad cookie yields a new, empty session
+		sess.Options.Secure = IsHTTPS(c)
+		c.Set(sessKeyName, sess)
+		token, _ := sess.Values[keyCSRF].(string)
+		if token == "" {
+			token = randomToken()
+			sess.Values[keyCSRF] = token
+			if err := sess.Save(c.Request(), c.Response()); err != nil {
+				return err
+			}
+		}
+		c.Set(csrfKeyName, token)
+		if sid, _ := sess.Values[keySID].(string); sid != "" {
+			v, err := s.viewer(c, sid)
+			if err != nil && !errors.Is(err, db.ErrNotFound) {
+				return err
+			}
+			if err == nil {
+				c.Set(viewerKeyName, v)
+			} else {
+				delete(sess.Values, keySID)
+				if err := sess.Save(c.Request(), c.Response()); err != nil {
+					return err
+				}
+			}
+		}
+		return next(c)
+	}
+}
+
+func (s *Sessions) viewer(c echo.Context, sid string) (Viewer, error) {
+	ctx := c.Request().Context()
+	now := s.now()
+	row, err := s.db.Session(ctx, sid)
+	if err != nil {
+		return Viewer{}, err
+	}
+	if now.Sub(row.LastSeenAt) > IdleTimeout || now.Sub(row.CreatedAt) > MaxAge {
+		s.db.DeleteSession(ctx, sid)
+		return Viewer{}, db.ErrNotFound
+	}
+	u, err := s.db.User(ctx, row.UserID)
+	if err != nil {
+		return Viewer{}, err
+	}
+	if u.Disabled {
+		s.db.DeleteSession(ctx, sid)
+		return Viewer{}, db.ErrNotFound
+	}
+	a, err := s.db.Account(ctx, u.AccountID)
+	if err != nil {
+		return Viewer{}, err
+	}
+	if now.Sub(row.LastSeenAt) > touchEvery {
+		if err := s.db.TouchSession(ctx, sid, now); err != nil {
+			return Viewer{}, err
+		}
+	}
+	return Viewer{User: u, Account: a}, nil
+}
+
+// SignIn starts a new session for u: a fresh session id and a fresh CSRF
+// token, so nothing from before sign-in carries over.
+func (s *Sessions) SignIn(c echo.Context, u db.User) error {
+	sess := c.Get(sessKeyName).(*sessions.Session)
+	if old, _ := sess.Values[keySID].(string); old != "" {
+		s.db.DeleteSession(c.Request().Context(), old)
+	}
+	sid := randomToken()
+	if err := s.db.CreateSession(c.Request().Context(), sid, u.ID, s.now()); err != nil {
+		return err
+	}
+	token := randomToken()
+	sess.Values[keySID], sess.Values[keyCSRF] = sid, token
+	c.Set(csrfKeyName, token)
+	return sess.Save(c.Request(), c.Response())
+}
+
+// SignOut ends the session on the server and in the browser.
+func (s *Sessions) SignOut(c echo.Context) error {
+	sess := c.Get(sessKeyName).(*sessions.Session)
+	if sid, _ := sess.Values[keySID].(string); sid != "" {
+		if err := s.db.DeleteSession(c.Request().Context(), sid); err != nil {
+			return err
+		}
+	}
+	delete(sess.Values, keySID)
+	sess.Values[keyCSRF] = randomToken()
+	return sess.Save(c.Request(), c.Response())
+}
+
+// CSRF refuses a state-changing request whose token (form field or htmx
+// header) does not match the session's.
+func CSRF(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		switch c.Request().Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+			return next(c)
+		}
+		got := c.Request().Header.Get(CSRFHeader)
+		if got == "" {
+			got = c.FormValue(CSRFField)
+		}
+		want := CSRFToken(c)
+		if want == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+			return echo.NewHTTPError(http.StatusForbidden,
+				"This form has expired or was not sent by keydesk. Go back, reload the page and try again.")
+		}
+		return next(c)
+	}
+}
+
+// RequireUser sends anyone not signed in to the sign-in page, remembering
+// where they were going.
+func RequireUser(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if _, ok := CurrentViewer(c); ok {
+			return next(c)
+		}
+		to := "/login"
+		if r := c.Request(); r.Method == http.MethodGet && r.URL.Path != "/" {
+			to += "?next=" + url.QueryEscape(r.URL.RequestURI())
+		}
+		if IsHTMX(c) {
+			c.Response().Header().Set(HXRedirect, to)
+			return c.NoContent(http.StatusUnauthorized)
+		}
+		return c.Redirect(http.StatusSeeOther, to)
+	}
+}
+
+// RequireAdmin refuses dealers (403), whatever the page showed them.
+func RequireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		v, ok := CurrentViewer(c)
+		if !ok || !v.User.IsAdmin() {
+			return echo.NewHTTPError(http.StatusForbidden,
+				"This part of keydesk is for account admins. Ask an admin of your dealership if you need a key created or changed.")
+		}
+		return next(c)
+	}
+}
+
+// SafeNext returns next when it is a local path, else fallback, so the
+// sign-in page cannot be used to send people to another site.
+func SafeNext(next, fallback string) string {
+	if len(next) > 1 && next[0] == '/' && next[1] != '/' && next[1] != '\\' {
+		if u, err := url.Parse(next); err == nil && u.Host == "" && u.Scheme == "" {
+			return next
+		}
+	}
+	return fallback
+}
+
+func randomToken() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
