@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -121,4 +122,16 @@ func expectError(t *testing.T, r response, status int, code string) {
 	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		t.Fatalf("Content-Type %q", ct)
 	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// leadCount counts an account's leads of both modes.
+func (a *testApp) leadCount(accountID int64) int {
+	a.t.Helper()
+	leads, err := a.db.Leads(a.t.Context(), accountID, db.LeadFilter{Limit: 1000})
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return len(leads)
 }

@@ -20,6 +20,7 @@ func (h *Handlers) Routes(e *echo.Echo) {
 	api.POST("/leads", h.api(scopeWrite, db.LicenseLeads, h.apiLeadsCreate))
 	api.GET("/leads", h.api(scopeRead, db.LicenseLeads, h.apiLeadsList))
 	api.GET("/leads/:id", h.api(scopeRead, db.LicenseLeads, h.apiLeadShow))
+	api.Any("/*", h.apiNotFound)
 
 	// The dashboard: cookie sessions and CSRF on every state-changing request.
 	ui := e.Group("", h.sessions.Load, web.CSRF)

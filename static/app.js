@@ -55,7 +55,8 @@
   });
 
   document.addEventListener("htmx:afterSwap", (e) => {
-    if (e.detail.target && e.detail.target.id === "modal-body") {
+    // An answer with nothing for the modal (only rows to swap elsewhere) leaves it closed.
+    if (e.detail.target && e.detail.target.id === "modal-body" && body().innerHTML.trim() !== "") {
       const m = modal();
       if (!m.open) m.showModal();
       const focus = body().querySelector("[autofocus], input:not([type=hidden]), button");

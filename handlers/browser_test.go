@@ -1,0 +1,260 @@
+package handlers
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"keydesk/db"
+)
+
+// newBrowser starts headless Chromium, or skips when none is installed
+// (never when KEYDESK_BROWSER_TESTS=require, as in CI).
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	path := os.Getenv("KEYDESK_CHROMIUM")
+	if path == "" {
+		path = "/usr/bin/chromium"
+	}
+	if _, err := os.Stat(path); err != nil {
+		if os.Getenv("KEYDESK_BROWSER_TESTS") == "require" {
+			t.Fatalf("browser tests are required but %s is missing: %v", path, err)
+		}
+		t.Skipf("no Chromium at %s; install Debian's chromium to run browser tests", path)
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.NoFirstRun,
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1400, 1000),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancelCtx(); cancelAlloc() })
+	// Start the browser on a context without a deadline: a timeout here would kill it.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return ctx
+}
+
+// step runs actions with a deadline and fails the test with what was being done.
+func step(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := chromedp.Do(sctx, actions...); err != nil {
+		screenshot(t, ctx, "failed")
+		t.Fatalf("%s: %v (screenshot: failed.png)", what, err)
+	}
+}
+
+func text(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	s, err := chromedp.Run(sctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		t.Fatalf("read %s: %v", sel, err)
+	}
+	return strings.TrimSpace(s)
+}
+
+func eval[T any](t *testing.T, ctx context.Context, js string) T {
+	t.Helper()
+	sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(sctx, chromedp.Evaluate[T](js))
+	if err != nil {
+		t.Fatalf("evaluate %s: %v", js, err)
+	}
+	return v
+}
+
+// screenshot saves the page for a person to look at (screenshots/ at the top of the repo).
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	dir := os.Getenv("KEYDESK_SCREENSHOTS")
+	if dir == "" {
+		dir = filepath.Join("..", "screenshots")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(sctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func signIn(t *testing.T, ctx context.Context, base, email string) {
+	t.Helper()
+	step(t, ctx, "sign in as "+email,
+		chromedp.Navigate(base+"/login"),
+		chromedp.WaitVisible(chromedp.CSS("#email")),
+		chromedp.SendKeys(chromedp.CSS("#email"), email),
+		chromedp.SendKeys(chromedp.CSS("#password"), testPassword),
+		chromedp.Click(chromedp.CSS(`form[data-testid=login-form] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=who]`)),
+	)
+}
+
+func TestBrowserKeyLifecycle(t *testing.T) {
+	ctx := newBrowser(t)
+	app := newTestApp(t)
+	app.account("main-street-motors", db.LicenseLeads, db.LicenseCapture)
+	base := app.srv.URL
+
+	step(t, ctx, "open the sign-in page", chromedp.Navigate(base+"/login"), chromedp.WaitVisible(chromedp.CSS("#email")))
+	screenshot(t, ctx, "01-login")
+	signIn(t, ctx, base, "admin@main-street-motors.test")
+	screenshot(t, ctx, "02-dashboard")
+
+	step(t, ctx, "open Settings > Integrations",
+		chromedp.Click(chromedp.CSS(`nav a[href="/settings/integrations"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=section-integration]`)),
+	)
+	if got := text(t, ctx, `[data-testid=section-digital_requests] h2`); got != "API keys for digital requests" {
+		t.Errorf("first section = %q", got)
+	}
+	screenshot(t, ctx, "03-integrations-empty")
+	// A marker on window survives only if the page is never reloaded.
+	eval[bool](t, ctx, `window.__noReload = true`)
+
+	step(t, ctx, "open the Create New Key modal",
+		chromedp.Click(chromedp.CSS(`[data-testid=create-digital_requests]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#modal[open] [data-testid=key-form]`)),
+	)
+	screenshot(t, ctx, "04-create-modal")
+
+	step(t, ctx, "submit without a name",
+		chromedp.SendKeys(chromedp.CSS(`#f-redirect`), "https://www.mainstreetmotors.example/thanks"),
+		chromedp.Click(chromedp.CSS(`#modal [data-testid=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#modal [data-testid=error-name]`)),
+	)
+	if !strings.Contains(text(t, ctx, `[data-testid=error-name]`), "Give the key a name") {
+		t.Error("the name error does not say what to do")
+	}
+	if !strings.Contains(text(t, ctx, `[data-testid=error-licenses]`), "at least one license") {
+		t.Error("no license error")
+	}
+	if v := eval[string](t, ctx, `document.querySelector("#f-redirect").value`); v != "https://www.mainstreetmotors.example/thanks" {
+		t.Errorf("typed redirect URL lost: %q", v)
+	}
+	screenshot(t, ctx, "05-create-errors")
+
+	step(t, ctx, "submit a valid form",
+		chromedp.SendKeys(chromedp.CSS(`#f-name`), "Main Website Lead Form"),
+		chromedp.Click(chromedp.CSS(`#modal input[name=licenses][value=leads]`)),
+		chromedp.Click(chromedp.CSS(`#modal [data-testid=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#modal [data-testid=key-created]`)),
+	)
+	apiKey, secret := text(t, ctx, `[data-testid=new-api-key]`), text(t, ctx, `[data-testid=new-api-secret]`)
+	if !strings.HasPrefix(apiKey, "kd_live_") || !strings.HasPrefix(secret, "kds_live_") {
+		t.Fatalf("new key %q, secret %q", apiKey, secret)
+	}
+	screenshot(t, ctx, "06-key-created")
+
+	step(t, ctx, "close the modal",
+		chromedp.Click(chromedp.CSS(`#modal [data-testid=done]`)),
+		chromedp.WaitNotPresent(chromedp.CSS(`#modal[open]`)),
+	)
+	row := `#rows-digital_requests tr[data-key-name="Main Website Lead Form"]`
+	if got := text(t, ctx, row+` [data-testid=api-key]`); got != apiKey {
+		t.Errorf("row shows key %q, want %q", got, apiKey)
+	}
+	if got := text(t, ctx, row+` [data-testid=secret]`); got != "••••"+secret[len(secret)-4:] {
+		t.Errorf("row shows secret %q, want the mask", got)
+	}
+	if !eval[bool](t, ctx, `window.__noReload === true`) {
+		t.Error("the page reloaded: the row should arrive without a reload")
+	}
+
+	step(t, ctx, "reveal the secret",
+		chromedp.Click(chromedp.CSS(row+` [data-testid=reveal]`)),
+		chromedp.WaitVisible(chromedp.CSS(row+` .secret.revealed`)),
+	)
+	if got := text(t, ctx, row+` [data-testid=secret]`); got != secret {
+		t.Errorf("revealed %q, want the secret", got)
+	}
+	screenshot(t, ctx, "07-revealed")
+
+	step(t, ctx, "edit the settings",
+		chromedp.Click(chromedp.CSS(row+` [data-testid=edit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#modal[open] [data-testid=key-form]`)),
+	)
+	screenshot(t, ctx, "08-edit-modal")
+	step(t, ctx, "save the settings",
+		chromedp.SetValue(chromedp.CSS(`#f-name`), "Website Lead Form"),
+		chromedp.Click(chromedp.CSS(`#modal [data-testid=submit]`)),
+		chromedp.WaitNotPresent(chromedp.CSS(`#modal[open]`)),
+		chromedp.WaitVisible(chromedp.CSS(`tr[data-key-name="Website Lead Form"]`)),
+	)
+	row = `#rows-digital_requests tr[data-key-name="Website Lead Form"]`
+
+	step(t, ctx, "revoke with the confirmation",
+		chromedp.Click(chromedp.CSS(row+` [data-testid=revoke]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#modal[open] [data-testid=revoke-form]`)),
+	)
+	screenshot(t, ctx, "09-revoke-confirm")
+	step(t, ctx, "confirm the revoke",
+		chromedp.Click(chromedp.CSS(`#modal [data-testid=confirm-revoke]`)),
+		chromedp.WaitNotPresent(chromedp.CSS(`#modal[open]`)),
+		chromedp.WaitVisible(chromedp.CSS(row+`.revoked`)),
+	)
+	if got := text(t, ctx, row+` [data-testid=status]`); !strings.Contains(got, "Revoked") || !strings.Contains(got, "admin@main-street-motors.test") {
+		t.Errorf("status after revoke = %q", got)
+	}
+	screenshot(t, ctx, "10-revoked")
+	if k, err := app.db.APIKeyByPublic(context.Background(), apiKey); err != nil || !k.Revoked() {
+		t.Errorf("the key is not revoked in the store: %v", err)
+	}
+
+	step(t, ctx, "open the audit log",
+		chromedp.Click(chromedp.CSS(`nav a[href="/settings/audit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=audit-table]`)),
+	)
+	if n := eval[int](t, ctx, `document.querySelectorAll("[data-testid=audit-row]").length`); n != 4 {
+		t.Errorf("audit log has %d rows, want 4 (create, reveal, edit, revoke)", n)
+	}
+	screenshot(t, ctx, "11-audit-log")
+
+	step(t, ctx, "sign out",
+		chromedp.Click(chromedp.CSS(`[data-testid=sign-out]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#email`)),
+	)
+	signIn(t, ctx, base, "dealer@main-street-motors.test")
+	step(t, ctx, "open API Keys as a dealer",
+		chromedp.Navigate(base+"/keys"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=section-digital_requests]`)),
+	)
+	if n := eval[int](t, ctx, `document.querySelectorAll("[data-testid^=create-], [data-testid=edit], [data-testid=revoke]").length`); n != 0 {
+		t.Errorf("the dealer sees %d admin controls", n)
+	}
+	if eval[bool](t, ctx, `!!document.querySelector('nav a[href="/settings/integrations"]')`) {
+		t.Error("the dealer's menu links to Settings > Integrations")
+	}
+	screenshot(t, ctx, "12-dealer-keys")
+	step(t, ctx, "a dealer typing the admin address",
+		chromedp.Navigate(base+"/settings/integrations"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=error-page]`)),
+	)
+	if !strings.Contains(text(t, ctx, `[data-testid=error-page]`), "for account admins") {
+		t.Error("the 403 page does not explain itself")
+	}
+	screenshot(t, ctx, "13-dealer-forbidden")
+}
