@@ -220,6 +220,23 @@ func TestBrowserKeyLifecycle(t *testing.T) {
 		t.Errorf("status after revoke = %q", got)
 	}
 	screenshot(t, ctx, "10-revoked")
+
+	step(t, ctx, "create an extensive-integration key",
+		chromedp.Click(chromedp.CSS(`[data-testid=create-integration]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#modal[open] [data-testid=key-form]`)),
+		chromedp.SendKeys(chromedp.CSS(`#f-name`), "DMS Sync"),
+		chromedp.Click(chromedp.CSS(`#modal input[name=licenses][value=leads]`)),
+		chromedp.Click(chromedp.CSS(`#modal input[name=licenses][value=capture]`)),
+		chromedp.Click(chromedp.CSS(`#modal [data-testid=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#modal [data-testid=key-created]`)),
+		chromedp.Click(chromedp.CSS(`#modal [data-testid=done]`)),
+		chromedp.WaitNotPresent(chromedp.CSS(`#modal[open]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#rows-integration tr[data-key-name="DMS Sync"]`)),
+	)
+	if got := text(t, ctx, `#rows-integration tr[data-key-name="DMS Sync"] td:nth-child(5)`); got != "Leads, Capture" {
+		t.Errorf("licenses column = %q", got)
+	}
+	screenshot(t, ctx, "11-integrations")
 	if k, err := app.db.APIKeyByPublic(context.Background(), apiKey); err != nil || !k.Revoked() {
 		t.Errorf("the key is not revoked in the store: %v", err)
 	}
@@ -228,10 +245,10 @@ func TestBrowserKeyLifecycle(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`nav a[href="/settings/audit"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=audit-table]`)),
 	)
-	if n := eval[int](t, ctx, `document.querySelectorAll("[data-testid=audit-row]").length`); n != 4 {
-		t.Errorf("audit log has %d rows, want 4 (create, reveal, edit, revoke)", n)
+	if n := eval[int](t, ctx, `document.querySelectorAll("[data-testid=audit-row]").length`); n != 5 {
+		t.Errorf("audit log has %d rows, want 5 (create, reveal, edit, revoke, create)", n)
 	}
-	screenshot(t, ctx, "11-audit-log")
+	screenshot(t, ctx, "12-audit-log")
 
 	step(t, ctx, "sign out",
 		chromedp.Click(chromedp.CSS(`[data-testid=sign-out]`)),
@@ -248,7 +265,7 @@ func TestBrowserKeyLifecycle(t *testing.T) {
 	if eval[bool](t, ctx, `!!document.querySelector('nav a[href="/settings/integrations"]')`) {
 		t.Error("the dealer's menu links to Settings > Integrations")
 	}
-	screenshot(t, ctx, "12-dealer-keys")
+	screenshot(t, ctx, "13-dealer-keys")
 	step(t, ctx, "a dealer typing the admin address",
 		chromedp.Navigate(base+"/settings/integrations"),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=error-page]`)),
@@ -256,5 +273,5 @@ func TestBrowserKeyLifecycle(t *testing.T) {
 	if !strings.Contains(text(t, ctx, `[data-testid=error-page]`), "for account admins") {
 		t.Error("the 403 page does not explain itself")
 	}
-	screenshot(t, ctx, "13-dealer-forbidden")
+	screenshot(t, ctx, "14-dealer-forbidden")
 }
