@@ -11,16 +11,9 @@ import (
 )
 
 func (h *Handlers) keyRevokeConfirm(c echo.Context) error {
-	id, err := pathID(c)
+	k, err := h.activeKey(c)
 	if err != nil {
 		return err
-	}
-	k, err := h.db.APIKey(c.Request().Context(), viewer(c).Account.ID, id)
-	if err != nil {
-		return notFoundAs404(err)
-	}
-	if k.Revoked() {
-		return echo.NewHTTPError(http.StatusConflict, "This key is already revoked.")
 	}
 	vm := views.KeyRevokeVM{Page: page(c, "Revoke key", "integrations"), Key: k}
 	if web.IsHTMX(c) {

@@ -10,45 +10,30 @@ import (
 )
 
 func (h *Handlers) keyEdit(c echo.Context) error {
-	id, err := pathID(c)
+	k, err := h.activeKey(c)
 	if err != nil {
 		return err
-	}
-	k, err := h.db.APIKey(c.Request().Context(), viewer(c).Account.ID, id)
-	if err != nil {
-		return notFoundAs404(err)
-	}
-	if k.Revoked() {
-		return echo.NewHTTPError(http.StatusConflict, "This key is revoked; its settings can no longer change.")
 	}
 	return renderKeyForm(c, http.StatusOK, keyFormOf(k), nil)
 }
 
 func (h *Handlers) keyUpdate(c echo.Context) error {
-	id, err := pathID(c)
-	if err != nil {
-		return err
-	}
 	raw, err := parseForm(c)
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	acc := viewer(c).Account
-	k, err := h.db.APIKey(ctx, acc.ID, id)
+	k, err := h.activeKey(c)
 	if err != nil {
-		return notFoundAs404(err)
+		return err
 	}
-	if k.Revoked() {
-		return echo.NewHTTPError(http.StatusConflict, "This key is revoked; its settings can no longer change.")
-	}
+	acc := viewer(c).Account
 	f := keyFormFrom(raw)
 	f.ID, f.Type, f.Mode = k.ID, k.Type, k.Mode
 	if errs := validateKeyForm(f, raw, acc, &k); len(errs) > 0 {
 		return renderKeyForm(c, http.StatusUnprocessableEntity, f, errs)
 	}
 	k.Name, k.Licenses, k.Settings = f.Name, orderedLicenses(f.Licenses), settingsOf(f)
-	err = h.db.UpdateAPIKeySettings(ctx, k, actor(c), h.now())
+	err = h.db.UpdateAPIKeySettings(c.Request().Context(), k, actor(c), h.now())
 	if isDuplicate(err) {
 		return renderKeyForm(c, http.StatusUnprocessableEntity, f, duplicateNameError(f.Name))
 	}

@@ -42,6 +42,23 @@ func pathID(c echo.Context) (int64, error) {
 	return id, nil
 }
 
+// activeKey loads the :id key of the viewer's account for a change; another
+// account's key is a 404 and a revoked one a 409.
+func (h *Handlers) activeKey(c echo.Context) (db.APIKey, error) {
+	id, err := pathID(c)
+	if err != nil {
+		return db.APIKey{}, err
+	}
+	k, err := h.db.APIKey(c.Request().Context(), viewer(c).Account.ID, id)
+	if err != nil {
+		return db.APIKey{}, notFoundAs404(err)
+	}
+	if k.Revoked() {
+		return db.APIKey{}, echo.NewHTTPError(http.StatusConflict, "This key is revoked; it can no longer change.")
+	}
+	return k, nil
+}
+
 // notFoundAs404 turns a store miss into the 404 page.
 func notFoundAs404(err error) error {
 	if err == db.ErrNotFound {
