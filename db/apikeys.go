@@ -156,8 +156,8 @@ func (d *DB) APIKeyByPublic(ctx context.Context, public string) (*APIKey, error)
 }
 
 // UpdateAPIKeySettings changes a key's name, licenses and settings (never its
-// type, mode or secret) and writes the audit entry.
-func (d *DB) UpdateAPIKeySettings(ctx context.Context, k APIKey, by Actor, now time.Time) error {
+// type, mode or secret) and writes the audit entry, with detail saying what changed.
+func (d *DB) UpdateAPIKeySettings(ctx context.Context, k APIKey, by Actor, now time.Time, detail string) error {
 	err := d.inTx(ctx, func(tx *sql.Tx) error {
 		s := k.Settings
 		res, err := tx.ExecContext(ctx, `UPDATE api_keys SET name = ?, licenses = ?, theme = ?, pii_mask = ?,
@@ -177,7 +177,7 @@ func (d *DB) UpdateAPIKeySettings(ctx context.Context, k APIKey, by Actor, now t
 			return ErrNotFound
 		}
 		return insertAudit(ctx, tx, AuditEvent{AccountID: k.AccountID, Action: AuditEdit, KeyID: k.ID,
-			KeyName: k.Name, CreatedAt: now}, by)
+			KeyName: k.Name, CreatedAt: now, Detail: detail}, by)
 	})
 	if err == nil {
 		d.keyCache.Delete(k.PublicKey)

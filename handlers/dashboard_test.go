@@ -252,6 +252,9 @@ func TestKeyLifecycle(t *testing.T) {
 			t.Errorf("audit log has no %s entry", action)
 		}
 	}
+	if !strings.Contains(audit, "renamed from &#34;Main Website Lead Form&#34;; theme") {
+		t.Error("the edit entry does not say what changed")
+	}
 	if !strings.Contains(audit, "127.0.0.1") {
 		t.Error("audit log does not show the address")
 	}
