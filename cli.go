@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -81,6 +82,9 @@ func accountCommand(cfg config, args []string, stdout io.Writer) error {
 	}
 	defer store.Close()
 	acc, err := store.CreateAccount(ctx, db.Account{Name: strings.TrimSpace(*name), Slug: *slug, Licenses: ls, CreatedAt: time.Now()})
+	if errors.Is(err, db.ErrDuplicate) {
+		return fmt.Errorf("--slug %q: an account with this slug already exists; choose another with --slug: %w", *slug, db.ErrDuplicate)
+	}
 	if err != nil {
 		return err
 	}
@@ -124,6 +128,9 @@ func userCommand(cfg config, args []string, stdin io.Reader, stdout io.Writer) e
 		return err
 	}
 	u, err := createUser(ctx, store, acc, *email, *role, password)
+	if errors.Is(err, db.ErrDuplicate) {
+		return fmt.Errorf("--email %q: a user with this email already exists: %w", *email, db.ErrDuplicate)
+	}
 	if err != nil {
 		return err
 	}

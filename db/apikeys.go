@@ -147,12 +147,22 @@ func (d *DB) APIKeyByPublic(ctx context.Context, public string) (*APIKey, error)
 	if k, ok := d.keyCache.Load(public); ok {
 		return k.(*APIKey), nil
 	}
+	gen := d.keyGen.Load()
 	k, err := scanAPIKey(d.read.QueryRowContext(ctx, `SELECT `+keyColumns+keyFrom+`WHERE k.public_key = ?`, public))
 	if err != nil {
 		return nil, err
 	}
-	d.keyCache.Store(public, &k)
+	// A key changed while this read ran may be older than the change: use it once, cache it never.
+	if d.keyGen.Load() == gen {
+		d.keyCache.Store(public, &k)
+	}
 	return &k, nil
+}
+
+// forgetKey drops the cached copy of a key after a change has been committed.
+func (d *DB) forgetKey(public string) {
+	d.keyGen.Add(1)
+	d.keyCache.Delete(public)
 }
 
 // UpdateAPIKeySettings changes a key's name, licenses and settings (never its
@@ -180,7 +190,7 @@ func (d *DB) UpdateAPIKeySettings(ctx context.Context, k APIKey, by Actor, now t
 			KeyName: k.Name, CreatedAt: now, Detail: detail}, by)
 	})
 	if err == nil {
-		d.keyCache.Delete(k.PublicKey)
+		d.forgetKey(k.PublicKey)
 	}
 	return err
 }
@@ -215,13 +225,7 @@ func (d *DB) RevokeAPIKey(ctx context.Context, accountID, id int64, by Actor, no
 		return APIKey{}, err
 	}
 	d.endKeyTokens(id)
-	// Mark the shared copy revoked too, for requests already holding it.
-	if cached, ok := d.keyCache.Load(k.PublicKey); ok {
-		c := *cached.(*APIKey)
-		c.RevokedAt = now
-		d.keyCache.Store(k.PublicKey, &c)
-	}
-	d.keyCache.Delete(k.PublicKey)
+	d.forgetKey(k.PublicKey)
 	k.RevokedAt, k.RevokedBy, k.RevokedByEmail = now.UTC().Truncate(time.Second), by.UserID, by.Email
 	return k, nil
 }

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -26,7 +27,8 @@ type DB struct {
 	write *sql.DB
 	read  *sql.DB
 
-	keyCache sync.Map // public API key → *APIKey, dropped whenever the key changes
+	keyCache sync.Map      // public API key → *APIKey, dropped whenever the key changes
+	keyGen   atomic.Uint64 // bumped on every key change, so a read that raced one is not cached
 
 	lastUsedMu sync.Mutex
 	lastUsed   map[int64]int64 // key id → unix seconds, not yet written

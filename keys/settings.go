@@ -99,7 +99,7 @@ func CheckRedirectURL(s string) string {
 		return ""
 	case "http":
 		host := u.Hostname()
-		if host == "localhost" || (net.ParseIP(host) != nil && net.ParseIP(host).IsLoopback()) {
+		if strings.EqualFold(host, "localhost") || (net.ParseIP(host) != nil && net.ParseIP(host).IsLoopback()) {
 			return ""
 		}
 		return "Use https:// (plain http:// is allowed only for localhost)."

@@ -29,7 +29,9 @@ func (t *Throttle) Blocked(key string) (bool, time.Duration) {
 	if len(recent) < t.max {
 		return false, 0
 	}
-	return true, recent[0].Add(t.window).Sub(t.now())
+	// Unblocked once all but max-1 failures have left the window (there can be
+	// more than max when concurrent sign-ins all passed Blocked before failing).
+	return true, recent[len(recent)-t.max].Add(t.window).Sub(t.now())
 }
 
 // Fail records a failure for key.
