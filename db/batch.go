@@ -6,10 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // maxBatch is how many queued writes share one transaction at most.
-const maxBatch = 256
+const maxBatch = 1024
+
+// lingerAsync is how long the writer waits to fill a batch when nobody is
+// waiting for its commit (token hashes): fewer, larger commits leave the CPU
+// to the requests. A token is live in memory before it reaches the table.
+const lingerAsync = 50 * time.Millisecond
 
 // ErrClosed is returned for a write queued after the store was closed.
 var ErrClosed = errors.New("db: closed")
@@ -32,6 +38,8 @@ type apiState struct {
 type writeOp interface {
 	apply(ctx context.Context, s *writeStmts) error
 	finish(err error)
+	// waited reports whether a request is waiting for the commit.
+	waited() bool
 }
 
 // writer is a goroutine that takes queued writes, runs as many as are waiting
@@ -112,21 +120,42 @@ func (d *DB) runWriter(w *writer) {
 	ctx := context.Background()
 	prepared, err := d.prepareWriteStmts(ctx)
 	batch := make([]writeOp, 0, maxBatch)
+	linger := time.NewTimer(lingerAsync)
+	linger.Stop()
 	for {
+		stopping := false
 		select {
 		case op := <-w.ops:
 			batch = append(batch, op)
 		case <-w.stop:
+			stopping = true
 		}
-	drain:
+		waited := len(batch) > 0 && batch[0].waited()
+		if !waited && !stopping {
+			linger.Reset(lingerAsync)
+		}
+	fill:
 		for len(batch) < maxBatch {
+			if waited || stopping {
+				select {
+				case op := <-w.ops:
+					batch = append(batch, op)
+				default:
+					break fill
+				}
+				continue
+			}
 			select {
 			case op := <-w.ops:
 				batch = append(batch, op)
-			default:
-				break drain
+				waited = op.waited()
+			case <-linger.C:
+				break fill
+			case <-w.stop:
+				stopping = true
 			}
 		}
+		linger.Stop()
 		if len(batch) == 0 {
 			return // stopped and nothing left
 		}

@@ -120,6 +120,8 @@ func (o *leadInsert) apply(ctx context.Context, s *writeStmts) error {
 	return nil
 }
 
+func (o *leadInsert) waited() bool { return true }
+
 func (o *leadInsert) finish(err error) {
 	if o.err == nil {
 		o.err = err

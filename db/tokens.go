@@ -89,7 +89,7 @@ func (d *DB) tokens() *tokenStore {
 func (d *DB) loadTokens(ctx context.Context, s *tokenStore) error {
 	rows, err := d.read.QueryContext(ctx, `SELECT t.hash, t.key_id, k.public_key, t.scope, t.created_at, t.expires_at
 		FROM access_tokens t JOIN api_keys k ON k.id = t.key_id
-		WHERE k.revoked_at IS NULL ORDER BY t.created_at`)
+		WHERE k.revoked_at IS NULL ORDER BY t.id`)
 	if err != nil {
 		return fmt.Errorf("db: load tokens: %w", err)
 	}
@@ -161,7 +161,7 @@ func (d *DB) RevokeAccessToken(ctx context.Context, token string, keyID int64) e
 		return nil
 	}
 	// Through the writer, so it lands after the token's own insert.
-	_, err := d.enqueue(ctx, &tokenDelete{hash: h})
+	_, err := d.enqueue(ctx, &tokenDelete{hash: h, keyID: keyID})
 	return err
 }
 
@@ -217,15 +217,14 @@ func (d *DB) SweepAccessTokens(ctx context.Context, now time.Time) error {
 		r.hashes, r.next = kept, 0
 	}
 	s.mu.Unlock()
-	if _, err := d.write.ExecContext(ctx, `DELETE FROM access_tokens WHERE expires_at <= ?`, now.Unix()); err != nil {
-		return fmt.Errorf("db: sweep tokens: %w", err)
-	}
-	return nil
+	// Through the writer, so hashes still queued are inserted before the delete.
+	_, err := d.enqueue(ctx, &tokenSweep{before: now.Unix()})
+	return err
 }
 
 // The insert skips a key revoked while the token waited in the queue, so a
 // restart cannot bring back a token of a revoked key.
-const insertTokenSQL = `INSERT OR IGNORE INTO access_tokens (hash, key_id, scope, created_at, expires_at)
+const insertTokenSQL = `INSERT INTO access_tokens (hash, key_id, scope, created_at, expires_at)
 	SELECT ?, id, ?, ?, ? FROM api_keys WHERE id = ? AND revoked_at IS NULL`
 
 type tokenInsert struct {
@@ -239,12 +238,29 @@ func (o *tokenInsert) apply(ctx context.Context, s *writeStmts) error {
 }
 
 func (o *tokenInsert) finish(error) {}
+func (o *tokenInsert) waited() bool { return false }
 
-type tokenDelete struct{ hash tokenHash }
+type tokenDelete struct {
+	hash  tokenHash
+	keyID int64
+}
 
 func (o *tokenDelete) apply(ctx context.Context, s *writeStmts) error {
-	_, err := s.tx.ExecContext(ctx, `DELETE FROM access_tokens WHERE hash = ?`, o.hash[:])
+	_, err := s.tx.ExecContext(ctx, `DELETE FROM access_tokens WHERE key_id = ? AND hash = ?`, o.keyID, o.hash[:])
 	return err
 }
 
 func (o *tokenDelete) finish(error) {}
+func (o *tokenDelete) waited() bool { return false }
+
+type tokenSweep struct{ before int64 }
+
+func (o *tokenSweep) apply(ctx context.Context, s *writeStmts) error {
+	if _, err := s.tx.ExecContext(ctx, `DELETE FROM access_tokens WHERE expires_at <= ?`, o.before); err != nil {
+		return fmt.Errorf("db: sweep tokens: %w", err)
+	}
+	return nil
+}
+
+func (o *tokenSweep) finish(error) {}
+func (o *tokenSweep) waited() bool { return false }

@@ -252,7 +252,15 @@ func isLowerHex(s string, n int) bool {
 }
 
 func (h *Handlers) authenticateSignature(c echo.Context, headers signatureHeaders) (*apiCaller, error) {
-	c.Response().Header().Set("WWW-Authenticate", `Bearer realm="keydesk"`)
+	caller, err := h.verifySignature(c, headers)
+	var aerr *web.APIError
+	if errors.As(err, &aerr) && aerr.Status == http.StatusUnauthorized {
+		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="keydesk"`)
+	}
+	return caller, err
+}
+
+func (h *Handlers) verifySignature(c echo.Context, headers signatureHeaders) (*apiCaller, error) {
 	req, aerr := parseSignatureHeaders(headers)
 	if aerr != nil {
 		return nil, aerr
@@ -280,7 +288,6 @@ func (h *Handlers) authenticateSignature(c echo.Context, headers signatureHeader
 	if !keys.VerifySignature(secret, acc.Slug, req.apiKey, req.timestamp, req.token) {
 		return nil, errBadSignature
 	}
-	c.Response().Header().Del("WWW-Authenticate")
 	return &apiCaller{key: k, account: acc, scope: keyScope(k.Type), via: "signature"}, nil
 }
 

@@ -3,6 +3,7 @@ package handlers
 import (
 	"crypto/rand"
 	"encoding/base32"
+	"encoding/binary"
 	"fmt"
 	"net/mail"
 	"strings"
@@ -162,12 +163,16 @@ func (in *leadInput) toLead(caller *apiCaller, id string, now time.Time) db.Lead
 	}
 }
 
-var leadIDEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+// leadIDEncoding is base32 with an alphabet in ASCII order, so ids sort as their bytes do.
+var leadIDEncoding = base32.NewEncoding("234567abcdefghijklmnopqrstuvwxyz").WithPadding(base32.NoPadding)
 
-// newLeadID returns a random, unguessable public id such as ld_….
-func newLeadID(m keys.Mode) string {
+// newLeadID returns a public id such as ld_…: the time received in
+// milliseconds, so ids (and their index) grow in order, then 80 random bits
+// so they cannot be guessed.
+func newLeadID(m keys.Mode, now time.Time) string {
 	var b [15]byte
-	rand.Read(b[:])
+	binary.BigEndian.PutUint64(b[:8], uint64(now.UnixMilli())<<16)
+	rand.Read(b[6:])
 	prefix := "ld_"
 	if m == keys.Test {
 		prefix = "ld_test_"

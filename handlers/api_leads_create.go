@@ -60,7 +60,7 @@ func (h *Handlers) apiLeadsCreate(c echo.Context, caller *apiCaller) error {
 		return c.JSON(http.StatusBadRequest, validationError{Code: "validation_failed",
 			Message: "Some fields of the lead are not valid; each is listed in fields.", Fields: fields})
 	}
-	l := in.toLead(caller, newLeadID(caller.key.Mode), now)
+	l := in.toLead(caller, newLeadID(caller.key.Mode, now), now)
 	if idem != "" {
 		canonical, _ := json.Marshal(in)
 		sum := sha256.Sum256(canonical)

@@ -32,6 +32,8 @@ func (h *Handlers) Routes(e *echo.Echo) {
 	user.GET("/", h.dashboardShow)
 	user.GET("/keys", h.keysShow)
 	user.POST("/keys/:id/reveal", h.keyReveal)
+	user.GET("/leads", h.leadsShow)
+	user.GET("/docs", h.docsShow)
 
 	admin := user.Group("", web.RequireAdmin)
 	admin.GET("/settings/integrations", h.integrationsShow)

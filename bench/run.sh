@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Benchmarks keydesk's API against the real server on loopback with wrk.
+# Usage: bench/run.sh            (DURATION=10s CONNECTIONS=32 THREADS=2 PORT=18080)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION=${DURATION:-10s}
+WARMUP=${WARMUP:-2s}
+CONNECTIONS=${CONNECTIONS:-32}
+THREADS=${THREADS:-2}
+PORT=${PORT:-18080}
+BASE=http://127.0.0.1:$PORT
+
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
+work=$(mktemp -d)
+server=
+cleanup() {
+  if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "building keydesk and the setup program…"
+go build -o "$work/keydesk" .
+go build -o "$work/setup" ./bench/setup
+
+export BENCH_DIR=$PWD/bench
+export KEYDESK_DB=$work/bench.db
+export KEYDESK_ADDR=127.0.0.1:$PORT
+export KEYDESK_MASTER_KEY=$(head -c 32 /dev/urandom | base64)
+export KEYDESK_ADMIN_EMAIL=admin@bench.test KEYDESK_ADMIN_PASSWORD=bench-password-not-used
+export SIGNATURES=$work/signatures.lua
+eval "$("$work/setup" -signatures "$SIGNATURES")"
+export SIGNED_KEY
+export TOKEN_BASIC=$(printf '%s:%s' "$TOKEN_KEY" "$TOKEN_SECRET" | base64 -w0)
+
+"$work/keydesk" serve >"$work/server.log" 2>&1 &
+server=$!
+for _ in $(seq 100); do curl -fsS "$BASE/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+curl -fsS "$BASE/healthz" >/dev/null || { cat "$work/server.log" >&2; exit 1; }
+
+token() { # key secret → access token
+  curl -fsS -u "$1:$2" -d grant_type=client_credentials "$BASE/api/v1/auth/token" |
+    sed -E 's/.*"access_token":"([^"]+)".*/\1/'
+}
+export BEARER_TOKEN=$(token "$BEARER_KEY" "$BEARER_SECRET")
+export LEADS_TOKEN=$(token "$LEADS_KEY" "$LEADS_SECRET")
+
+results=$work/results
+: >"$results"
+for scenario in healthz token bearer signed leads; do
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" -s "bench/$scenario.lua" "$BASE" >/dev/null
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "bench/$scenario.lua" "$BASE" | grep '^RESULT' >>"$results"
+done
+
+echo
+echo "keydesk API benchmark: $CONNECTIONS connections, $THREADS wrk threads, $DURATION per call, $(nproc) CPUs, 127.0.0.1"
+awk '
+  { name[NR]=$2; rps[NR]=$3; p50[NR]=$4; p99[NR]=$5; bad[NR]=$6; sock[NR]=$7; n[NR]=$8 }
+  $2 == "healthz" { base = $3 }
+  END {
+    target["healthz"]=1; target["token"]=0.5; target["bearer_key"]=0.8; target["signed_key"]=0.8; target["leads_post"]=0.3
+    printf "%-12s %10s %9s %9s %7s %7s %8s %10s\n", "call", "req/s", "p50 ms", "p99 ms", "ratio", "target", "non-2xx", "sock err"
+    fail = 0
+    for (i = 1; i <= NR; i++) {
+      r = rps[i] / base
+      ok = (r >= target[name[i]] && bad[i] == 0 && sock[i] == 0) ? "" : "  MISSED"
+      if (ok != "") fail = 1
+      printf "%-12s %10.0f %9.2f %9.2f %7.2f %7.2f %8d %10d%s\n", name[i], rps[i], p50[i], p99[i], r, target[name[i]], bad[i], sock[i], ok
+    }
+    exit fail
+  }' "$results"
