@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -184,6 +185,30 @@ func TestBrowserKeyLifecycle(t *testing.T) {
 		t.Error("the page reloaded: the row should arrive without a reload")
 	}
 
+	// The key works against the API the moment it is shown: a token, then a lead.
+	bearer := app.token(apiKey, secret)
+	lead := app.call("POST", "/api/v1/leads", "application/json",
+		`{"contact":{"first_name":"Dana","last_name":"Reyes","email":"dana@example.com"},"vehicle":{"make":"Subaru","model":"Outback","year":2024},"message":"Is it still available?","source":"website"}`,
+		map[string]string{"Authorization": "Bearer " + bearer})
+	if lead.status != http.StatusCreated {
+		t.Fatalf("POST /api/v1/leads with the new key: %d %s", lead.status, lead.body)
+	}
+	step(t, ctx, "see the lead on the Leads page",
+		chromedp.Navigate(base+"/leads"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=lead-row]`)),
+	)
+	if got := text(t, ctx, `[data-testid=lead-row]`); !strings.Contains(got, "Dana") || !strings.Contains(got, "Main Website Lead Form") {
+		t.Errorf("lead row = %q, want the contact and the key that brought it", got)
+	}
+	screenshot(t, ctx, "07a-leads")
+	step(t, ctx, "back to Settings > Integrations",
+		chromedp.Navigate(base+"/settings/integrations"),
+		chromedp.WaitVisible(chromedp.CSS(row)),
+	)
+	if got := text(t, ctx, row+` td:nth-child(7)`); got == "never" {
+		t.Error("last used still says never after an API call")
+	}
+
 	step(t, ctx, "reveal the secret",
 		chromedp.Click(chromedp.CSS(row+` [data-testid=reveal]`)),
 		chromedp.WaitVisible(chromedp.CSS(row+` .secret.revealed`)),
@@ -220,6 +245,14 @@ func TestBrowserKeyLifecycle(t *testing.T) {
 		t.Errorf("status after revoke = %q", got)
 	}
 	screenshot(t, ctx, "10-revoked")
+	// Revoked in the browser: the key and its token stop working at once.
+	if res := app.call("GET", "/api/v1/key", "", "", map[string]string{"Authorization": "Bearer " + bearer}); res.status != http.StatusUnauthorized {
+		t.Errorf("the revoked key's token: %d, want 401", res.status)
+	}
+	if res := app.call("POST", "/api/v1/auth/token", formType, "grant_type=client_credentials",
+		map[string]string{"Authorization": basic(apiKey, secret)}); res.status != http.StatusUnauthorized {
+		t.Errorf("a token for the revoked key: %d, want 401", res.status)
+	}
 
 	step(t, ctx, "create an extensive-integration key",
 		chromedp.Click(chromedp.CSS(`[data-testid=create-integration]`)),
@@ -266,6 +299,14 @@ func TestBrowserKeyLifecycle(t *testing.T) {
 		t.Error("the dealer's menu links to Settings > Integrations")
 	}
 	screenshot(t, ctx, "13-dealer-keys")
+	step(t, ctx, "read the developer docs",
+		chromedp.Click(chromedp.CSS(`nav a[href="/docs"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=docs-slug]`)),
+	)
+	if got := text(t, ctx, `[data-testid=docs-slug]`); got != "main-street-motors" {
+		t.Errorf("docs slug = %q", got)
+	}
+	screenshot(t, ctx, "13a-docs")
 	step(t, ctx, "a dealer typing the admin address",
 		chromedp.Navigate(base+"/settings/integrations"),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=error-page]`)),
