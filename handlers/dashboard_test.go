@@ -445,3 +445,36 @@ func mustURL(s string) *url.URL {
 	}
 	return u
 }
+
+func TestExpiredSessionWithHTMXKeepsTheForm(t *testing.T) {
+	app := newTestApp(t)
+	app.account("acme", db.LicenseLeads)
+	b := app.browser().login("admin@acme.test")
+	token := b.csrf("/settings/integrations")
+	app.clock.Advance(31 * time.Minute)
+	htmx := map[string]string{"HX-Request": "true", "X-CSRF-Token": token,
+		"HX-Current-URL": app.srv.URL + "/settings/integrations?x=1"}
+
+	res := b.do("POST", "/settings/integrations/keys", validKeyForm("Website", db.DigitalRequests), htmx)
+	if res.status != http.StatusUnauthorized || res.header.Get("HX-Redirect") != "" ||
+		!strings.Contains(res.header.Get("HX-Trigger"), "what you typed is still here") {
+		t.Errorf("htmx POST after expiry: %d, HX-Redirect %q, HX-Trigger %q",
+			res.status, res.header.Get("HX-Redirect"), res.header.Get("HX-Trigger"))
+	}
+	res = b.do("GET", "/settings/integrations/keys/new?type=integration", nil, htmx)
+	if want := "/login?next=%2Fsettings%2Fintegrations%3Fx%3D1"; res.header.Get("HX-Redirect") != want {
+		t.Errorf("htmx GET after expiry: HX-Redirect %q, want %q", res.header.Get("HX-Redirect"), want)
+	}
+}
+
+func TestSecureCookieOnlyOverHTTPS(t *testing.T) {
+	app := newTestApp(t)
+	// Without KEYDESK_BEHIND_PROXY a forwarded scheme is not believed.
+	res := app.browser().do("GET", "/login", nil, map[string]string{"X-Forwarded-Proto": "https"})
+	if cookie := res.header.Get("Set-Cookie"); strings.Contains(cookie, "Secure") {
+		t.Errorf("plain HTTP with a forged X-Forwarded-Proto got a Secure cookie: %s", cookie)
+	}
+	if res.header.Get("Strict-Transport-Security") != "" {
+		t.Error("HSTS sent over plain HTTP")
+	}
+}

@@ -4,12 +4,13 @@ import "github.com/labstack/echo/v4"
 
 // htmx request and response headers.
 const (
-	HXRequest  = "HX-Request"
-	HXTarget   = "HX-Target"
-	HXRedirect = "HX-Redirect"
-	HXRetarget = "HX-Retarget"
-	HXReswap   = "HX-Reswap"
-	HXTrigger  = "HX-Trigger"
+	HXRequest    = "HX-Request"
+	HXCurrentURL = "HX-Current-URL"
+	HXTarget     = "HX-Target"
+	HXRedirect   = "HX-Redirect"
+	HXRetarget   = "HX-Retarget"
+	HXReswap     = "HX-Reswap"
+	HXTrigger    = "HX-Trigger"
 )
 
 // IsHTMX reports whether htmx sent the request, which then wants a fragment

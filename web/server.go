@@ -46,6 +46,7 @@ func NewServer(o Options) *echo.Echo {
 		},
 	}))
 	e.Use(requestLog(o.Logger))
+	e.Use(markHTTPS(o.BehindProxy))
 	e.Use(securityHeaders)
 	e.Use(bodyLimit)
 	e.GET("/static/*", staticHandler())
@@ -109,9 +110,24 @@ func IsTooLarge(err error) bool {
 	return errors.As(err, &mbe)
 }
 
+const httpsKey = "keydesk.https"
+
+// markHTTPS records whether the browser reached keydesk over HTTPS; a
+// proxy's X-Forwarded-Proto counts only when keydesk is told it is behind one.
+func markHTTPS(behindProxy bool) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			r := c.Request()
+			c.Set(httpsKey, r.TLS != nil || behindProxy && r.Header.Get(echo.HeaderXForwardedProto) == "https")
+			return next(c)
+		}
+	}
+}
+
 // IsHTTPS reports whether the browser reached keydesk over HTTPS.
 func IsHTTPS(c echo.Context) bool {
-	return c.Request().TLS != nil || c.Scheme() == "https"
+	https, _ := c.Get(httpsKey).(bool)
+	return https
 }
 
 func staticHandler() echo.HandlerFunc {

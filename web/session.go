@@ -199,15 +199,21 @@ func RequireUser(next echo.HandlerFunc) echo.HandlerFunc {
 		if _, ok := CurrentViewer(c); ok {
 			return next(c)
 		}
-		to := "/login"
-		if r := c.Request(); r.Method == http.MethodGet && r.URL.Path != "/" {
-			to += "?next=" + url.QueryEscape(r.URL.RequestURI())
-		}
+		r := c.Request()
 		if IsHTMX(c) {
-			c.Response().Header().Set(HXRedirect, to)
+			if r.Method != http.MethodGet {
+				// Leave the form as it is, with what was typed, and say how to go on.
+				c.Response().Header().Set(HXTrigger, `{"keydesk:toast":"Your session has ended. Sign in again in another tab, then send this again: what you typed is still here."}`)
+				return c.NoContent(http.StatusUnauthorized)
+			}
+			c.Response().Header().Set(HXRedirect, loginURL(pathOf(r.Header.Get(HXCurrentURL))))
 			return c.NoContent(http.StatusUnauthorized)
 		}
-		return c.Redirect(http.StatusSeeOther, to)
+		next := ""
+		if r.Method == http.MethodGet {
+			next = r.URL.RequestURI()
+		}
+		return c.Redirect(http.StatusSeeOther, loginURL(next))
 	}
 }
 
@@ -221,6 +227,23 @@ func RequireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// loginURL is the sign-in page, coming back to next (a local path) afterwards.
+func loginURL(next string) string {
+	if next == "" || next == "/" {
+		return "/login"
+	}
+	return "/login?next=" + url.QueryEscape(next)
+}
+
+// pathOf keeps the path and query of a full URL, such as htmx's HX-Current-URL.
+func pathOf(full string) string {
+	u, err := url.Parse(full)
+	if err != nil {
+		return ""
+	}
+	return SafeNext(u.RequestURI(), "")
 }
 
 // SafeNext returns next when it is a local path, else fallback, so the

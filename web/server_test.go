@@ -1,0 +1,73 @@
+package web
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/labstack/echo/v4"
+)
+
+func TestIsHTTPSTrustsTheProxyOnlyWhenTold(t *testing.T) {
+	cases := []struct {
+		name        string
+		behindProxy bool
+		proto       string
+		want        bool
+	}{
+		{"direct, no header", false, "", false},
+		{"direct, forged header", false, "https", false},
+		{"behind proxy, https", true, "https", true},
+		{"behind proxy, http", true, "http", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := NewServer(Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), BehindProxy: tc.behindProxy})
+			var got bool
+			e.GET("/", func(c echo.Context) error { got = IsHTTPS(c); return c.NoContent(http.StatusNoContent) })
+			req := httptest.NewRequest("GET", "/", nil)
+			if tc.proto != "" {
+				req.Header.Set("X-Forwarded-Proto", tc.proto)
+			}
+			rec := httptest.NewRecorder()
+			e.ServeHTTP(rec, req)
+			if got != tc.want {
+				t.Errorf("IsHTTPS = %v, want %v", got, tc.want)
+			}
+			if hsts := rec.Header().Get("Strict-Transport-Security") != ""; hsts != tc.want {
+				t.Errorf("HSTS sent = %v, want %v", hsts, tc.want)
+			}
+		})
+	}
+}
+
+func TestBodyOver1MiBIs413(t *testing.T) {
+	e := NewServer(Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	e.POST("/api/v1/x", func(c echo.Context) error {
+		_, err := io.ReadAll(c.Request().Body)
+		return err
+	})
+	for name, req := range map[string]*http.Request{
+		"declared length": httptest.NewRequest("POST", "/api/v1/x", io.LimitReader(zeros{}, MaxBody+1)),
+		"chunked": func() *http.Request {
+			r := httptest.NewRequest("POST", "/api/v1/x", io.LimitReader(zeros{}, MaxBody+1))
+			r.ContentLength = -1
+			return r
+		}(),
+	} {
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, req)
+		if rec.Code != http.StatusRequestEntityTooLarge {
+			t.Errorf("%s: status %d, want 413", name, rec.Code)
+		}
+	}
+}
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
