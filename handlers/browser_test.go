@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"keydesk/db"
@@ -315,4 +316,52 @@ func TestBrowserKeyLifecycle(t *testing.T) {
 		t.Error("the 403 page does not explain itself")
 	}
 	screenshot(t, ctx, "14-dealer-forbidden")
+}
+
+// TestBrowserWithoutJavaScript creates and revokes a key with scripts off:
+// every form is a real form, the modal a page of its own.
+func TestBrowserWithoutJavaScript(t *testing.T) {
+	ctx := newBrowser(t)
+	app := newTestApp(t)
+	app.account("main-street-motors", db.LicenseLeads)
+	base := app.srv.URL
+	if _, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
+		t.Fatal(err)
+	}
+	signIn(t, ctx, base, "admin@main-street-motors.test")
+	step(t, ctx, "open Create New Key as a page",
+		chromedp.Navigate(base+"/settings/integrations"),
+		chromedp.Click(chromedp.CSS(`[data-testid=create-integration]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.form-page [data-testid=key-form]`)),
+		chromedp.SendKeys(chromedp.CSS(`#f-name`), "DMS Sync"),
+		chromedp.SendKeys(chromedp.CSS(`#f-capture_sms`), "Hi {customer}, {dealer} here: {name}"),
+		chromedp.Click(chromedp.CSS(`[data-testid=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=error-capture_sms]`)),
+	)
+	if v := eval[string](t, ctx, `document.querySelector("#f-name").value`); v != "DMS Sync" {
+		t.Errorf("name lost after an error: %q", v)
+	}
+	screenshot(t, ctx, "20-nojs-create-errors")
+	step(t, ctx, "fix the SMS and create",
+		chromedp.SetValue(chromedp.CSS(`#f-capture_sms`), "Hi {customer}, {dealer} here: {link}"),
+		chromedp.Click(chromedp.CSS(`[data-testid=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=key-created]`)),
+	)
+	if got := text(t, ctx, `[data-testid=new-api-secret]`); !strings.HasPrefix(got, "kds_live_") {
+		t.Errorf("secret shown = %q", got)
+	}
+	screenshot(t, ctx, "21-nojs-created")
+	row := `tr[data-key-name="DMS Sync"]`
+	step(t, ctx, "reveal on a page of its own",
+		chromedp.Navigate(base+"/settings/integrations"),
+		chromedp.Click(chromedp.CSS(row+` [data-testid=reveal]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=revealed-secret]`)),
+	)
+	step(t, ctx, "revoke through the confirmation page",
+		chromedp.Navigate(base+"/settings/integrations"),
+		chromedp.Click(chromedp.CSS(row+` [data-testid=revoke]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=revoke-form]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid=confirm-revoke]`)),
+		chromedp.WaitVisible(chromedp.CSS(row+`.revoked`)),
+	)
 }

@@ -59,7 +59,7 @@ func (h *Handlers) afterRowChange(c echo.Context, accountID, id int64, toast str
 		return err
 	}
 	c.Response().Header().Set(web.HXTrigger, toastTrigger(toast))
-	return web.Render(c, http.StatusOK, views.KeyRowSwap(k))
+	return web.Render(c, http.StatusOK, views.KeyRowSwap(views.KeyRowVM{Key: k, Admin: true, CSRF: web.CSRFToken(c)}))
 }
 
 // changes names what an edit changed, for the audit log.

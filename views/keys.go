@@ -36,6 +36,14 @@ type KeysVM struct {
 	Admin    bool // show create, edit and revoke controls
 }
 
+// KeyRowVM is one row of a key table.
+type KeyRowVM struct {
+	Key   db.APIKey
+	Admin bool   // show edit and revoke
+	CSRF  string // for the Reveal form
+	OOB   bool   // swapped in out of band, replacing the row with the same id
+}
+
 // KeyForm holds what was typed into the Create New Key / Edit settings form.
 type KeyForm struct {
 	ID                   int64 // 0 while creating
@@ -66,6 +74,20 @@ type KeyFormVM struct {
 	Form            KeyForm
 	Errors          map[string]string
 	AccountLicenses []string
+}
+
+// fieldOrder is the order of the form's fields, for focusing the first bad one.
+var fieldOrder = []string{"name", "licenses", "live", "theme", "redirect_url", "capture_sms", "results_sms", "session_expiry"}
+
+// focus reports whether field should take the focus: the first field with an
+// error, or the name when there is none.
+func (vm KeyFormVM) focus(field string) bool {
+	for _, f := range fieldOrder {
+		if vm.Errors[f] != "" {
+			return f == field
+		}
+	}
+	return field == "name"
 }
 
 func (vm KeyFormVM) editing() bool { return vm.Form.ID != 0 }
