@@ -18,13 +18,7 @@ func viewer(c echo.Context) web.Viewer {
 }
 
 // page builds the layout's view model for the signed-in person.
-func page(c echo.Context, title, active string) views.Page {
-	v := viewer(c)
-	return views.Page{
-		Title: title, Active: active, Email: v.User.Email, Role: v.User.Role,
-		AccountName: v.Account.Name, AccountSlug: v.Account.Slug, CSRF: web.CSRFToken(c),
-	}
-}
+func page(c echo.Context, title, active string) views.Page { return web.PageFor(c, title, active) }
 
 // actor is the signed-in person as the audit log records them.
 func actor(c echo.Context) db.Actor {

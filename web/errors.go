@@ -58,8 +58,19 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		if status == http.StatusMethodNotAllowed {
 			message = "That address does not take this kind of request."
 		}
-		Render(c, status, views.ErrorPage(views.ErrorVM{Status: status, Title: http.StatusText(status), Message: message}))
+		Render(c, status, views.ErrorPage(views.ErrorVM{Page: PageFor(c, http.StatusText(status), ""),
+			Status: status, Title: http.StatusText(status), Message: message}))
 	}
+}
+
+// PageFor builds the layout's view model for the person making the request.
+func PageFor(c echo.Context, title, active string) views.Page {
+	p := views.Page{Title: title, Active: active, CSRF: CSRFToken(c)}
+	if v, ok := CurrentViewer(c); ok {
+		p.Email, p.Role = v.User.Email, v.User.Role
+		p.AccountName, p.AccountSlug = v.Account.Name, v.Account.Slug
+	}
+	return p
 }
 
 func apiCode(status int) string {
