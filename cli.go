@@ -27,6 +27,12 @@ Commands:
                                 add a user; the password is read from standard
                                 input (one line), never from an argument; the
                                 account may be left out while there is only one
+  keydesk user disable --email EMAIL
+                                sign a user out everywhere and refuse their
+                                sign-ins; "keydesk user enable" undoes it
+  keydesk user role --email EMAIL --role admin|dealer
+                                change a user's role, from their next request
+                                (the last active admin of an account stays)
   keydesk help                  show this text
 
 Environment (every command reads the same variables):
@@ -92,15 +98,30 @@ func accountCommand(cfg config, args []string, stdout io.Writer) error {
 	return nil
 }
 
+const userUsage = `usage: keydesk user create --email EMAIL --role admin|dealer [--account SLUG] < password
+       keydesk user disable --email EMAIL
+       keydesk user enable --email EMAIL
+       keydesk user role --email EMAIL --role admin|dealer`
+
 func userCommand(cfg config, args []string, stdin io.Reader, stdout io.Writer) error {
-	if len(args) == 0 || args[0] != "create" {
-		return fmt.Errorf(`usage: keydesk user create --email EMAIL --role admin|dealer [--account SLUG] < password`)
+	if len(args) == 0 {
+		return errors.New(userUsage)
 	}
+	switch args[0] {
+	case "create":
+		return userCreate(cfg, args[1:], stdin, stdout)
+	case "disable", "enable", "role":
+		return userChange(cfg, args[0], args[1:], stdout)
+	}
+	return errors.New(userUsage)
+}
+
+func userCreate(cfg config, args []string, stdin io.Reader, stdout io.Writer) error {
 	fs := flag.NewFlagSet("user create", flag.ContinueOnError)
 	email := fs.String("email", "", "the user's email")
 	role := fs.String("role", "", "admin or dealer")
 	slug := fs.String("account", "", "the account's slug")
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if addr, err := mail.ParseAddress(*email); err != nil || addr.Address != *email {
@@ -135,6 +156,64 @@ func userCommand(cfg config, args []string, stdin io.Reader, stdout io.Writer) e
 		return err
 	}
 	fmt.Fprintf(stdout, "created %s %s in account %s\n", u.Role, u.Email, acc.Slug)
+	return nil
+}
+
+// userChange disables, re-enables or changes the role of a user; it counts
+// from that user's next request. The last active admin of an account stays.
+func userChange(cfg config, what string, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("user "+what, flag.ContinueOnError)
+	email := fs.String("email", "", "the user's email")
+	role := fs.String("role", "", "admin or dealer")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *email == "" {
+		return fmt.Errorf("--email is required: keydesk user %s --email EMAIL", what)
+	}
+	if what == "role" && *role != db.RoleAdmin && *role != db.RoleDealer {
+		return fmt.Errorf("--role must be admin or dealer")
+	}
+	ctx := context.Background()
+	store, _, err := open(ctx, cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	u, err := store.UserByEmail(ctx, *email)
+	if errors.Is(err, db.ErrNotFound) {
+		return fmt.Errorf("--email %q: no such user", *email)
+	}
+	if err != nil {
+		return err
+	}
+	losesAdmin := u.IsAdmin() && !u.Disabled && (what == "disable" || what == "role" && *role != db.RoleAdmin)
+	if losesAdmin {
+		n, err := store.CountActiveAdmins(ctx, u.AccountID)
+		if err != nil {
+			return err
+		}
+		if n <= 1 {
+			return fmt.Errorf("%s is the account's last active admin: make another admin first", u.Email)
+		}
+	}
+	switch what {
+	case "disable", "enable":
+		err = store.SetUserDisabled(ctx, u.ID, what == "disable")
+	case "role":
+		err = store.SetUserRole(ctx, u.ID, *role)
+	}
+	if err != nil {
+		return err
+	}
+	switch what {
+	case "disable":
+		fmt.Fprintf(stdout, "disabled %s; their sessions have ended\n", u.Email)
+	case "enable":
+		fmt.Fprintf(stdout, "enabled %s\n", u.Email)
+	default:
+		fmt.Fprintf(stdout, "%s is now %s, from their next request\n", u.Email, *role)
+	}
 	return nil
 }
 

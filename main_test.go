@@ -94,7 +94,7 @@ func TestHelpListsCommandsAndVariables(t *testing.T) {
 		}
 	}
 	wants := []string{"keydesk serve", "keydesk account create", "--name", "--slug", "--licenses",
-		"keydesk user create", "--email", "--role", "--account", "keydesk help", "password is read from"}
+		"keydesk user create", "--email", "--role", "--account", "keydesk user disable", "keydesk user enable", "keydesk user role", "keydesk help", "password is read from"}
 	for v := range vars {
 		wants = append(wants, v)
 	}
@@ -349,6 +349,48 @@ func TestUserCreateUsage(t *testing.T) {
 		err := run(args, strings.NewReader(""), io.Discard, quiet)
 		if err == nil || !strings.Contains(err.Error(), "usage: keydesk user create") {
 			t.Errorf("run %v: error = %v, want the usage", args, err)
+		}
+	}
+}
+
+func TestUserDisableEnableAndRole(t *testing.T) {
+	testEnv(t)
+	mustRun(t, "", "account", "create", "--name", "Acme")
+	mustRun(t, "correct horse battery\n", "user", "create", "--email", "ann@example.com", "--role", "admin")
+	mustRun(t, "correct horse battery\n", "user", "create", "--email", "bob@example.com", "--role", "dealer")
+
+	steps := []struct {
+		args    []string
+		wantErr string
+		check   func(ann, bob db.User) bool
+	}{
+		{[]string{"user", "disable", "--email", "ann@example.com"}, "last active admin", func(a, _ db.User) bool { return !a.Disabled }},
+		{[]string{"user", "role", "--email", "ann@example.com", "--role", "dealer"}, "last active admin", func(a, _ db.User) bool { return a.IsAdmin() }},
+		{[]string{"user", "role", "--email", "bob@example.com", "--role", "owner"}, "--role must be admin or dealer", nil},
+		{[]string{"user", "disable", "--email", "nobody@example.com"}, "no such user", nil},
+		{[]string{"user", "disable"}, "--email is required", nil},
+		{[]string{"user", "role", "--email", "bob@example.com", "--role", "admin"}, "", func(_, b db.User) bool { return b.IsAdmin() }},
+		{[]string{"user", "disable", "--email", "ann@example.com"}, "", func(a, _ db.User) bool { return a.Disabled }},
+		{[]string{"user", "enable", "--email", "ann@example.com"}, "", func(a, _ db.User) bool { return !a.Disabled }},
+		{[]string{"user", "role", "--email", "BOB@example.com", "--role", "dealer"}, "", func(_, b db.User) bool { return !b.IsAdmin() }},
+	}
+	for _, s := range steps {
+		err := run(s.args, strings.NewReader(""), io.Discard, quiet)
+		switch {
+		case s.wantErr == "" && err != nil:
+			t.Fatalf("run %v: %v", s.args, err)
+		case s.wantErr != "" && (err == nil || !strings.Contains(err.Error(), s.wantErr)):
+			t.Fatalf("run %v: error %v, want one saying %q", s.args, err, s.wantErr)
+		}
+		if s.check == nil {
+			continue
+		}
+		store, _ := openStore(t)
+		ann, _ := store.UserByEmail(context.Background(), "ann@example.com")
+		bob, _ := store.UserByEmail(context.Background(), "bob@example.com")
+		store.Close()
+		if !s.check(ann, bob) {
+			t.Fatalf("after %v: ann %+v, bob %+v", s.args, ann, bob)
 		}
 	}
 }

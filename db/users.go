@@ -86,6 +86,17 @@ func (d *DB) SetUserRole(ctx context.Context, id int64, role string) error {
 	return nil
 }
 
+// CountActiveAdmins returns how many enabled admins an account has.
+func (d *DB) CountActiveAdmins(ctx context.Context, accountID int64) (int, error) {
+	var n int
+	err := d.read.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE account_id = ? AND role = 'admin' AND disabled = 0`,
+		accountID).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("db: count admins: %w", err)
+	}
+	return n, nil
+}
+
 // CountUsers returns how many users exist in all accounts.
 func (d *DB) CountUsers(ctx context.Context) (int, error) {
 	var n int
