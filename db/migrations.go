@@ -126,6 +126,43 @@ CREATE TABLE leads (
 CREATE INDEX leads_account ON leads(account_id, mode, id);
 CREATE UNIQUE INDEX leads_idempotency ON leads(key_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
 `,
+	// 3: capture sessions, with the capture settings each was created with.
+	`
+-- The settings are copied from the key (or the request's overrides) when the
+-- session is made, so editing the key later does not change a session sent out.
+-- public_id starts with the time created, so its index also appends.
+CREATE TABLE capture_sessions (
+	id                    INTEGER PRIMARY KEY,
+	public_id             TEXT NOT NULL UNIQUE,
+	account_id            INTEGER NOT NULL REFERENCES accounts(id),
+	key_id                INTEGER NOT NULL REFERENCES api_keys(id),
+	mode                  TEXT NOT NULL CHECK (mode IN ('live', 'test')),
+	customer_name         TEXT NOT NULL,
+	customer_email        TEXT NOT NULL,
+	customer_phone        TEXT NOT NULL,
+	vin                   TEXT NOT NULL,
+	year                  INTEGER,
+	make                  TEXT NOT NULL,
+	model                 TEXT NOT NULL,
+	stock_number          TEXT NOT NULL,
+	theme                 TEXT NOT NULL CHECK (theme IN ('lite', 'pro')),
+	pii_mask              INTEGER NOT NULL,
+	redirect_url          TEXT NOT NULL,
+	skip_interior         INTEGER NOT NULL,
+	skip_odometer         INTEGER NOT NULL,
+	include_disclosures   INTEGER NOT NULL,
+	include_announcements INTEGER NOT NULL,
+	wear_and_tear         INTEGER NOT NULL,
+	capture_url           TEXT NOT NULL,
+	capture_sms           TEXT NOT NULL,
+	idempotency_key       TEXT,
+	request_hash          BLOB,
+	created_at            INTEGER NOT NULL,
+	expires_at            INTEGER NOT NULL
+) STRICT;
+CREATE INDEX capture_sessions_account ON capture_sessions(account_id, mode, id);
+CREATE UNIQUE INDEX capture_sessions_idempotency ON capture_sessions(key_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+`,
 }
 
 func (d *DB) migrate(ctx context.Context) error {

@@ -20,6 +20,9 @@ func (h *Handlers) Routes(e *echo.Echo) {
 	api.POST("/leads", h.api(scopeWrite, db.LicenseLeads, h.apiLeadsCreate))
 	api.GET("/leads", h.api(scopeRead, db.LicenseLeads, h.apiLeadsList))
 	api.GET("/leads/:id", h.api(scopeRead, db.LicenseLeads, h.apiLeadShow))
+	api.POST("/capture-sessions", h.api(scopeWrite, db.LicenseCapture, h.apiCaptureCreate))
+	api.GET("/capture-sessions", h.api(scopeRead, db.LicenseCapture, h.apiCaptureList))
+	api.GET("/capture-sessions/:id", h.api(scopeRead, db.LicenseCapture, h.apiCaptureShow))
 	api.Any("/*", h.apiNotFound)
 
 	// The dashboard: cookie sessions and CSRF on every state-changing request.

@@ -56,6 +56,29 @@ const docsLeadAnswer = `HTTP/1.1 201 Created
 const docsLeadsList = `curl -s "{BASE}/api/v1/leads?limit=25" -H "Authorization: Bearer $TOKEN"
 # next page: add &cursor=<next_cursor of the previous answer>`
 
+const docsCaptureCurl = `curl -s {BASE}/api/v1/capture-sessions \
+  -H "Authorization: Bearer $TOKEN" \
+  -H 'Content-Type: application/json' \
+  -H "Idempotency-Key: $(uuidgen)" \
+  -d '{
+    "customer": {"name": "Ann Lee", "phone": "+1 555 010 2030", "email": "ann@example.com"},
+    "vehicle": {"vin": "1HGCM82633A004352", "year": 2024, "make": "Honda", "model": "Accord", "stock_number": "A123"},
+    "settings": {"theme": "pro", "skip_odometer": true}
+  }'`
+
+const docsCaptureAnswer = `HTTP/1.1 201 Created
+{"id":"cs_…","status":"pending","mode":"live","api_key_name":"Trade-in app",
+ "capture_url":"{BASE}/capture/cs_…",
+ "customer":{…},"vehicle":{…},
+ "settings":{"theme":"pro","pii_mask":false,"redirect_url":"","skip_interior":false,"skip_odometer":true,
+             "include_disclosures":false,"include_announcements":false,"wear_and_tear":true},
+ "requires_manual_odometer":true,
+ "capture_sms":"Hi Ann Lee, please photograph your 2024 Honda Accord: {BASE}/capture/cs_…",
+ "created_at":"2026-01-31T14:05:09Z","expires_at":"2026-02-01T14:05:09Z"}`
+
+const docsCaptureRead = `curl -s "{BASE}/api/v1/capture-sessions?limit=25" -H "Authorization: Bearer $TOKEN"
+curl -s {BASE}/api/v1/capture-sessions/cs_… -H "Authorization: Bearer $TOKEN"`
+
 const docsGoSnippet = `import (
 	"crypto/hmac"
 	"crypto/sha256"
@@ -102,12 +125,13 @@ var docsErrors = []docsError{
 	{"401", "invalid_signature", "API-Token does not match, or the API key is unknown or revoked."},
 	{"403", "insufficient_scope", "A write-only (digital requests) key or a read-only token tried a call it may not make."},
 	{"403", "missing_license_leads", "The key (or the account) does not hold the license the call needs; the code names it."},
-	{"400", "validation_failed", "A lead has invalid fields; fields maps each field to a sentence."},
+	{"403", "missing_license_capture", "The same for the Capture Sessions API."},
+	{"400", "validation_failed", "A lead or capture session has invalid fields; fields maps each field to a sentence."},
 	{"400", "invalid_json", "The body is not a JSON object."},
-	{"404", "not_found", "No such lead in your account and key mode, or no such endpoint."},
+	{"404", "not_found", "No such lead or capture session in your account and key mode, or no such endpoint."},
 	{"413", "request_too_large", "The body is over 1 MiB."},
 	{"415", "unsupported_media_type", "The Content-Type is not one the endpoint takes."},
-	{"422", "idempotency_key_reused", "An Idempotency-Key was sent again with a different lead."},
+	{"422", "idempotency_key_reused", "An Idempotency-Key was sent again with a different lead or capture session."},
 }
 
 func docsCode(vm DocsVM, code string) templ.Component {
@@ -138,7 +162,7 @@ func docsCode(vm DocsVM, code string) templ.Component {
 		var templ_7745c5c3_Var2 string
 		templ_7745c5c3_Var2, templ_7745c5c3_Err = templ.JoinStringErrs(vm.fill(code))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/docs.templ`, Line: 106, Col: 40}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/docs.templ`, Line: 130, Col: 40}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var2))
 		if templ_7745c5c3_Err != nil {
@@ -193,7 +217,7 @@ func Docs(vm DocsVM) templ.Component {
 			var templ_7745c5c3_Var5 string
 			templ_7745c5c3_Var5, templ_7745c5c3_Err = templ.JoinStringErrs(vm.Page.AccountName)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/docs.templ`, Line: 115, Col: 95}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/docs.templ`, Line: 139, Col: 95}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var5))
 			if templ_7745c5c3_Err != nil {
@@ -206,7 +230,7 @@ func Docs(vm DocsVM) templ.Component {
 			var templ_7745c5c3_Var6 string
 			templ_7745c5c3_Var6, templ_7745c5c3_Err = templ.JoinStringErrs(vm.Page.AccountSlug)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/docs.templ`, Line: 116, Col: 69}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/docs.templ`, Line: 140, Col: 69}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var6))
 			if templ_7745c5c3_Err != nil {
@@ -251,7 +275,7 @@ func Docs(vm DocsVM) templ.Component {
 			var templ_7745c5c3_Var7 string
 			templ_7745c5c3_Var7, templ_7745c5c3_Err = templ.JoinStringErrs(vm.Page.AccountSlug)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/docs.templ`, Line: 152, Col: 122}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/docs.templ`, Line: 176, Col: 122}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var7))
 			if templ_7745c5c3_Err != nil {
@@ -301,56 +325,80 @@ func Docs(vm DocsVM) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "</section><section class=\"card\" id=\"errors\"><h2>Errors</h2><p>Every error is JSON: <code>&#123;\"error\": \"code\", \"error_description\": \"a sentence\"&#125;</code>. Codes are stable; sentences may change. 401 answers carry <code>WWW-Authenticate</code>.</p><div class=\"table-wrap\"><table data-testid=\"docs-errors\"><thead><tr><th scope=\"col\">Status</th><th scope=\"col\">error</th><th scope=\"col\">When</th></tr></thead> <tbody>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "</section><section class=\"card\" id=\"capture\"><h2>Capture Sessions API</h2><p><code>POST /api/v1/capture-sessions</code> (scope <code>write</code>, license <code>capture</code>) starts a vehicle capture for a customer. Give the <code>customer</code> (name, and a phone or an email so the link reaches them) and the <code>vehicle</code> (VIN, year, make, model, stock number; all optional). The session takes your key's capture settings; a <code>settings</code> object may override <code>theme</code> (<code>lite</code> or <code>pro</code>), <code>pii_mask</code>, <code>redirect_url</code>, <code>skip_interior</code>, <code>skip_odometer</code>, <code>include_disclosures</code>, <code>include_announcements</code> and <code>wear_and_tear</code>. <code>Idempotency-Key</code> works as for leads.</p>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = docsCode(vm, docsCaptureCurl).Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "<p>The answer is the session: the link the customer opens (<code>capture_url</code>), the settings it uses, and <code>capture_sms</code>, your key's Capture SMS with <code>&#123;dealer&#125;</code>, <code>&#123;customer&#125;</code>, <code>&#123;link&#125;</code> and <code>&#123;vehicle&#125;</code> filled in (empty when the key has none). With <code>skip_odometer</code>, <code>requires_manual_odometer</code> is true. The session expires after the key's <em>Expired sessions</em> time; from <code>expires_at</code> on its <code>status</code> is <code>expired</code>.</p>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = docsCode(vm, docsCaptureAnswer).Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "<p><code>GET /api/v1/capture-sessions</code> (scope <code>read</code>) lists your sessions newest first, paged like leads; <code>GET /api/v1/capture-sessions/&#123;id&#125;</code> returns one.</p>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = docsCode(vm, docsCaptureRead).Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "</section><section class=\"card\" id=\"errors\"><h2>Errors</h2><p>Every error is JSON: <code>&#123;\"error\": \"code\", \"error_description\": \"a sentence\"&#125;</code>. Codes are stable; sentences may change. 401 answers carry <code>WWW-Authenticate</code>.</p><div class=\"table-wrap\"><table data-testid=\"docs-errors\"><thead><tr><th scope=\"col\">Status</th><th scope=\"col\">error</th><th scope=\"col\">When</th></tr></thead> <tbody>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			for _, e := range docsErrors {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "<tr><td>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "<tr><td>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var8 string
 				templ_7745c5c3_Var8, templ_7745c5c3_Err = templ.JoinStringErrs(e.Status)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/docs.templ`, Line: 176, Col: 25}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/docs.templ`, Line: 209, Col: 25}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var8))
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "</td><td><code>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "</td><td><code>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var9 string
 				templ_7745c5c3_Var9, templ_7745c5c3_Err = templ.JoinStringErrs(e.Code)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/docs.templ`, Line: 176, Col: 50}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/docs.templ`, Line: 209, Col: 50}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var9))
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "</code></td><td>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "</code></td><td>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var10 string
 				templ_7745c5c3_Var10, templ_7745c5c3_Err = templ.JoinStringErrs(e.When)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/docs.templ`, Line: 176, Col: 76}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/docs.templ`, Line: 209, Col: 76}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var10))
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "</td></tr>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "</td></tr>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "</tbody></table></div></section>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "</tbody></table></div></section>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

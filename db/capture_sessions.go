@@ -1,0 +1,181 @@
+package db
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"keydesk/keys"
+)
+
+// CaptureSettings are the capture options a session was made with: the key's
+// defaults, or the overrides of the request that made it.
+type CaptureSettings struct {
+	Theme                string
+	PIIMask              bool
+	RedirectURL          string
+	SkipInterior         bool
+	SkipOdometer         bool
+	IncludeDisclosures   bool
+	IncludeAnnouncements bool
+	WearAndTear          bool
+}
+
+// CaptureSession is a vehicle-capture session made through the API.
+type CaptureSession struct {
+	ID            int64 // internal order, for paging
+	PublicID      string
+	AccountID     int64
+	KeyID         int64
+	KeyName       string
+	Mode          keys.Mode
+	CustomerName  string
+	CustomerEmail string
+	CustomerPhone string
+	VIN           string
+	Year          int
+	Make          string
+	Model         string
+	StockNumber   string
+	Settings      CaptureSettings
+	CaptureURL    string
+	CaptureSMS    string // rendered from the key's template when the session was made
+	CreatedAt     time.Time
+	ExpiresAt     time.Time
+
+	// IdempotencyKey and RequestHash make a retried POST answer the first session.
+	IdempotencyKey string
+	RequestHash    []byte
+}
+
+// Expired reports whether the session can no longer be captured at now.
+func (s *CaptureSession) Expired(now time.Time) bool { return !now.Before(s.ExpiresAt) }
+
+const captureSessionColumns = `s.id, s.public_id, s.account_id, s.key_id, k.name, s.mode,
+	s.customer_name, s.customer_email, s.customer_phone, s.vin, coalesce(s.year, 0), s.make, s.model, s.stock_number,
+	s.theme, s.pii_mask, s.redirect_url, s.skip_interior, s.skip_odometer, s.include_disclosures,
+	s.include_announcements, s.wear_and_tear, s.capture_url, s.capture_sms, s.request_hash, s.created_at, s.expires_at`
+
+const captureSessionFrom = ` FROM capture_sessions s JOIN api_keys k ON k.id = s.key_id `
+
+// CreateCaptureSession stores a session and returns it as stored. A key's
+// second session with the same idempotency key stores nothing and returns the
+// first one with replayed set, or ErrIdempotencyMismatch when the request differs.
+func (d *DB) CreateCaptureSession(ctx context.Context, s CaptureSession) (stored CaptureSession, replayed bool, err error) {
+	var idem sql.NullString
+	if s.IdempotencyKey != "" {
+		idem = sql.NullString{String: s.IdempotencyKey, Valid: true}
+	}
+	var year sql.NullInt64
+	if s.Year != 0 {
+		year = sql.NullInt64{Int64: int64(s.Year), Valid: true}
+	}
+	s.CreatedAt, s.ExpiresAt = s.CreatedAt.UTC().Truncate(time.Second), s.ExpiresAt.UTC().Truncate(time.Second)
+	err = d.inTx(ctx, func(tx *sql.Tx) error {
+		st := s.Settings
+		res, err := tx.ExecContext(ctx, `INSERT INTO capture_sessions (public_id, account_id, key_id, mode,
+			customer_name, customer_email, customer_phone, vin, year, make, model, stock_number,
+			theme, pii_mask, redirect_url, skip_interior, skip_odometer, include_disclosures, include_announcements,
+			wear_and_tear, capture_url, capture_sms, idempotency_key, request_hash, created_at, expires_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (key_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`,
+			s.PublicID, s.AccountID, s.KeyID, string(s.Mode),
+			s.CustomerName, s.CustomerEmail, s.CustomerPhone, s.VIN, year, s.Make, s.Model, s.StockNumber,
+			st.Theme, st.PIIMask, st.RedirectURL, st.SkipInterior, st.SkipOdometer, st.IncludeDisclosures,
+			st.IncludeAnnouncements, st.WearAndTear, s.CaptureURL, s.CaptureSMS, idem, s.RequestHash,
+			s.CreatedAt.Unix(), s.ExpiresAt.Unix())
+		if err != nil {
+			return fmt.Errorf("db: create capture session: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			s.ID, _ = res.LastInsertId()
+			stored = s
+			return nil
+		}
+		first, err := scanCaptureSession(tx.QueryRowContext(ctx, `SELECT `+captureSessionColumns+captureSessionFrom+
+			`WHERE s.account_id = ? AND s.key_id = ? AND s.idempotency_key = ?`, s.AccountID, s.KeyID, s.IdempotencyKey))
+		if err != nil {
+			return fmt.Errorf("db: replayed capture session: %w", err)
+		}
+		if !bytes.Equal(first.RequestHash, s.RequestHash) {
+			return ErrIdempotencyMismatch
+		}
+		stored, replayed = first, true
+		return nil
+	})
+	if err != nil {
+		return CaptureSession{}, false, err
+	}
+	return stored, replayed, nil
+}
+
+// CaptureSessionFilter selects an account's capture sessions for a page.
+type CaptureSessionFilter struct {
+	Mode     keys.Mode // "" for both modes
+	BeforeID int64     // 0 for the newest
+	Limit    int
+}
+
+// CaptureSessions lists an account's capture sessions newest first, with the
+// name of the key that made each.
+func (d *DB) CaptureSessions(ctx context.Context, accountID int64, f CaptureSessionFilter) ([]CaptureSession, error) {
+	q := `SELECT ` + captureSessionColumns + captureSessionFrom + `WHERE s.account_id = ?`
+	args := []any{accountID}
+	if f.Mode != "" {
+		q += ` AND s.mode = ?`
+		args = append(args, string(f.Mode))
+	}
+	if f.BeforeID > 0 {
+		q += ` AND s.id < ?`
+		args = append(args, f.BeforeID)
+	}
+	q += ` ORDER BY s.id DESC LIMIT ?`
+	args = append(args, f.Limit)
+	rows, err := d.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("db: capture sessions: %w", err)
+	}
+	defer rows.Close()
+	var out []CaptureSession
+	for rows.Next() {
+		s, err := scanCaptureSession(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("db: capture sessions: %w", err)
+	}
+	return out, nil
+}
+
+// CaptureSessionByPublicID returns one capture session of an account in one
+// mode; any other is ErrNotFound.
+func (d *DB) CaptureSessionByPublicID(ctx context.Context, accountID int64, mode keys.Mode, publicID string) (CaptureSession, error) {
+	return scanCaptureSession(d.read.QueryRowContext(ctx, `SELECT `+captureSessionColumns+captureSessionFrom+
+		`WHERE s.account_id = ? AND s.mode = ? AND s.public_id = ?`, accountID, string(mode), publicID))
+}
+
+func scanCaptureSession(sc scanner) (CaptureSession, error) {
+	var s CaptureSession
+	var mode string
+	var created, expires int64
+	st := &s.Settings
+	err := sc.Scan(&s.ID, &s.PublicID, &s.AccountID, &s.KeyID, &s.KeyName, &mode,
+		&s.CustomerName, &s.CustomerEmail, &s.CustomerPhone, &s.VIN, &s.Year, &s.Make, &s.Model, &s.StockNumber,
+		&st.Theme, &st.PIIMask, &st.RedirectURL, &st.SkipInterior, &st.SkipOdometer, &st.IncludeDisclosures,
+		&st.IncludeAnnouncements, &st.WearAndTear, &s.CaptureURL, &s.CaptureSMS, &s.RequestHash, &created, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return CaptureSession{}, ErrNotFound
+	}
+	if err != nil {
+		return CaptureSession{}, fmt.Errorf("db: scan capture session: %w", err)
+	}
+	s.Mode = keys.Mode(mode)
+	s.CreatedAt, s.ExpiresAt = time.Unix(created, 0).UTC(), time.Unix(expires, 0).UTC()
+	return s, nil
+}
