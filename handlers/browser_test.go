@@ -365,3 +365,19 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(row+`.revoked`)),
 	)
 }
+
+// TestBrowserCaptureLink opens a capture session's link as the customer would.
+func TestBrowserCaptureLink(t *testing.T) {
+	ctx := newBrowser(t)
+	app := newTestApp(t)
+	f := app.captureFixture("acme")
+	s := createCapture(app, f.writeAuth, goodCapture)
+	step(t, ctx, "open the capture link",
+		chromedp.Navigate(s.CaptureURL),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=capture-steps]`)),
+	)
+	if got := text(t, ctx, `h1`); got != "Vehicle inspection for 2024 Honda Accord" {
+		t.Errorf("heading = %q", got)
+	}
+	screenshot(t, ctx, "30-capture-link")
+}

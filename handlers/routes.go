@@ -25,6 +25,9 @@ func (h *Handlers) Routes(e *echo.Echo) {
 	api.GET("/capture-sessions/:id", h.api(scopeRead, db.LicenseCapture, h.apiCaptureShow))
 	api.Any("/*", h.apiNotFound)
 
+	// A capture session's link, opened by the dealership's customer: no sign-in.
+	e.GET("/capture/:id", h.captureLinkShow)
+
 	// The dashboard: cookie sessions and CSRF on every state-changing request.
 	ui := e.Group("", h.sessions.Load, web.CSRF)
 	ui.GET("/login", h.loginShow)
