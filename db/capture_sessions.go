@@ -65,14 +65,6 @@ const captureSessionFrom = ` FROM capture_sessions s JOIN api_keys k ON k.id = s
 // second session with the same idempotency key stores nothing and returns the
 // first one with replayed set, or ErrIdempotencyMismatch when the request differs.
 func (d *DB) CreateCaptureSession(ctx context.Context, s CaptureSession) (stored CaptureSession, replayed bool, err error) {
-	var idem sql.NullString
-	if s.IdempotencyKey != "" {
-		idem = sql.NullString{String: s.IdempotencyKey, Valid: true}
-	}
-	var year sql.NullInt64
-	if s.Year != 0 {
-		year = sql.NullInt64{Int64: int64(s.Year), Valid: true}
-	}
 	s.CreatedAt, s.ExpiresAt = s.CreatedAt.UTC().Truncate(time.Second), s.ExpiresAt.UTC().Truncate(time.Second)
 	err = d.inTx(ctx, func(tx *sql.Tx) error {
 		st := s.Settings
@@ -83,9 +75,9 @@ func (d *DB) CreateCaptureSession(ctx context.Context, s CaptureSession) (stored
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (key_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`,
 			s.PublicID, s.AccountID, s.KeyID, string(s.Mode),
-			s.CustomerName, s.CustomerEmail, s.CustomerPhone, s.VIN, year, s.Make, s.Model, s.StockNumber,
+			s.CustomerName, s.CustomerEmail, s.CustomerPhone, s.VIN, nullIfZero(s.Year), s.Make, s.Model, s.StockNumber,
 			st.Theme, st.PIIMask, st.RedirectURL, st.SkipInterior, st.SkipOdometer, st.IncludeDisclosures,
-			st.IncludeAnnouncements, st.WearAndTear, s.CaptureURL, s.CaptureSMS, idem, s.RequestHash,
+			st.IncludeAnnouncements, st.WearAndTear, s.CaptureURL, s.CaptureSMS, nullIfEmpty(s.IdempotencyKey), s.RequestHash,
 			s.CreatedAt.Unix(), s.ExpiresAt.Unix())
 		if err != nil {
 			return fmt.Errorf("db: create capture session: %w", err)
@@ -113,44 +105,13 @@ func (d *DB) CreateCaptureSession(ctx context.Context, s CaptureSession) (stored
 }
 
 // CaptureSessionFilter selects an account's capture sessions for a page.
-type CaptureSessionFilter struct {
-	Mode     keys.Mode // "" for both modes
-	BeforeID int64     // 0 for the newest
-	Limit    int
-}
+type CaptureSessionFilter = PageFilter
 
 // CaptureSessions lists an account's capture sessions newest first, with the
 // name of the key that made each.
 func (d *DB) CaptureSessions(ctx context.Context, accountID int64, f CaptureSessionFilter) ([]CaptureSession, error) {
-	q := `SELECT ` + captureSessionColumns + captureSessionFrom + `WHERE s.account_id = ?`
-	args := []any{accountID}
-	if f.Mode != "" {
-		q += ` AND s.mode = ?`
-		args = append(args, string(f.Mode))
-	}
-	if f.BeforeID > 0 {
-		q += ` AND s.id < ?`
-		args = append(args, f.BeforeID)
-	}
-	q += ` ORDER BY s.id DESC LIMIT ?`
-	args = append(args, f.Limit)
-	rows, err := d.read.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("db: capture sessions: %w", err)
-	}
-	defer rows.Close()
-	var out []CaptureSession
-	for rows.Next() {
-		s, err := scanCaptureSession(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("db: capture sessions: %w", err)
-	}
-	return out, nil
+	q, args := f.query(`SELECT `+captureSessionColumns+captureSessionFrom, "s", accountID)
+	return queryAll(ctx, d.read, "capture sessions", scanCaptureSession, q, args...)
 }
 
 // CaptureSessionByPublicID returns one capture session of an account in one

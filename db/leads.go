@@ -89,17 +89,9 @@ type leadInsert struct {
 
 func (o *leadInsert) apply(ctx context.Context, s *writeStmts) error {
 	l := &o.lead
-	var idem sql.NullString
-	if l.IdempotencyKey != "" {
-		idem = sql.NullString{String: l.IdempotencyKey, Valid: true}
-	}
-	var year sql.NullInt64
-	if l.Year != 0 {
-		year = sql.NullInt64{Int64: int64(l.Year), Valid: true}
-	}
 	res, err := s.insertLead.ExecContext(ctx, l.PublicID, l.AccountID, l.KeyID, string(l.Mode), l.FirstName, l.LastName,
-		l.Email, l.Phone, l.VIN, year, l.Make, l.Model, l.StockNumber, l.Message, l.Source, idem, l.RequestHash,
-		l.ReceivedAt.Unix())
+		l.Email, l.Phone, l.VIN, nullIfZero(l.Year), l.Make, l.Model, l.StockNumber, l.Message, l.Source,
+		nullIfEmpty(l.IdempotencyKey), l.RequestHash, l.ReceivedAt.Unix())
 	if err != nil {
 		return fmt.Errorf("db: create lead: %w", err)
 	}
@@ -132,41 +124,20 @@ func (o *leadInsert) finish(err error) {
 const leadColumns = `l.id, l.public_id, l.account_id, l.key_id, k.name, l.mode, l.first_name, l.last_name, l.email,
 	l.phone, l.vin, coalesce(l.year, 0), l.make, l.model, l.stock_number, l.message, l.source, l.received_at`
 
-// LeadFilter selects an account's leads for a page.
-type LeadFilter struct {
+// PageFilter selects one page of an account's rows, newest first.
+type PageFilter struct {
 	Mode     keys.Mode // "" for both modes
 	BeforeID int64     // 0 for the newest
 	Limit    int
 }
 
+// LeadFilter selects an account's leads for a page.
+type LeadFilter = PageFilter
+
 // Leads lists an account's leads newest first, with the name of the key that brought each.
 func (d *DB) Leads(ctx context.Context, accountID int64, f LeadFilter) ([]Lead, error) {
-	q := `SELECT ` + leadColumns + ` FROM leads l JOIN api_keys k ON k.id = l.key_id WHERE l.account_id = ?`
-	args := []any{accountID}
-	if f.Mode != "" {
-		q += ` AND l.mode = ?`
-		args = append(args, string(f.Mode))
-	}
-	if f.BeforeID > 0 {
-		q += ` AND l.id < ?`
-		args = append(args, f.BeforeID)
-	}
-	q += ` ORDER BY l.id DESC LIMIT ?`
-	args = append(args, f.Limit)
-	rows, err := d.read.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("db: leads: %w", err)
-	}
-	defer rows.Close()
-	var out []Lead
-	for rows.Next() {
-		l, err := scanLead(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, l)
-	}
-	return out, rows.Err()
+	q, args := f.query(`SELECT `+leadColumns+` FROM leads l JOIN api_keys k ON k.id = l.key_id`, "l", accountID)
+	return queryAll(ctx, d.read, "leads", scanLead, q, args...)
 }
 
 // LeadByPublicID returns one lead of an account in one mode; any other is ErrNotFound.
@@ -190,3 +161,49 @@ func scanLead(s scanner) (Lead, error) {
 	l.Mode, l.ReceivedAt = keys.Mode(mode), time.Unix(received, 0).UTC()
 	return l, nil
 }
+
+// query completes selectFrom, a SELECT … FROM of a table aliased t, into the
+// filter's page of an account's rows, and returns it with its arguments.
+func (f PageFilter) query(selectFrom, t string, accountID int64) (string, []any) {
+	q := selectFrom + ` WHERE ` + t + `.account_id = ?`
+	args := []any{accountID}
+	if f.Mode != "" {
+		q += ` AND ` + t + `.mode = ?`
+		args = append(args, string(f.Mode))
+	}
+	if f.BeforeID > 0 {
+		q += ` AND ` + t + `.id < ?`
+		args = append(args, f.BeforeID)
+	}
+	q += ` ORDER BY ` + t + `.id DESC LIMIT ?`
+	args = append(args, f.Limit)
+	return q, args
+}
+
+// queryAll runs a query and scans every row with scan; what names the query
+// in errors, such as "leads".
+func queryAll[T any](ctx context.Context, read *sql.DB, what string, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("db: %s: %w", what, err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("db: %s: %w", what, err)
+	}
+	return out, nil
+}
+
+// nullIfEmpty stores an empty string as NULL.
+func nullIfEmpty(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+
+// nullIfZero stores 0 as NULL.
+func nullIfZero(n int) sql.NullInt64 { return sql.NullInt64{Int64: int64(n), Valid: n != 0} }

@@ -1,17 +1,9 @@
 package handlers
 
 import (
-	"crypto/rand"
-	"encoding/binary"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"net/mail"
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"keydesk/db"
 	"keydesk/keys"
@@ -99,47 +91,11 @@ func toCaptureSessionJSON(s db.CaptureSession, now time.Time) captureSessionJSON
 	}
 }
 
-// decodeJSONObject reads body into v, refusing unknown fields and trailing
-// data. It returns nil when the body decoded, an empty map when it is not a
-// JSON object, and otherwise a message for the one field at fault.
-func decodeJSONObject(body []byte, v any, what string) map[string]string {
-	dec := json.NewDecoder(strings.NewReader(string(body)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var typeErr *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &typeErr) && typeErr.Field != "":
-			return map[string]string{typeErr.Field: "Has the wrong type: expected " + jsonTypeName(typeErr.Type.String()) + "."}
-		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-			return map[string]string{name: "Is not a field of " + what + "."}
-		}
-		return map[string]string{}
-	}
-	if dec.More() {
-		return map[string]string{}
-	}
-	return nil
-}
-
-// jsonTypeName names a Go type the way a JSON client thinks of it.
-func jsonTypeName(goType string) string {
-	switch strings.TrimPrefix(goType, "*") {
-	case "bool":
-		return "true or false"
-	case "string":
-		return "a string"
-	case "int", "int64":
-		return "a whole number"
-	}
-	return goType
-}
-
 // decodeCaptureSession reads and validates a capture session request, with
 // the same contract as decodeJSONObject.
 func decodeCaptureSession(body []byte, now time.Time) (captureSessionInput, map[string]string) {
 	var in captureSessionInput
-	if fields := decodeJSONObject(body, &in, "a capture session"); fields != nil {
+	if fields := decodeJSONObject(body, &in, "a capture session", jsonTypeName); fields != nil {
 		return in, fields
 	}
 	if errs := in.normalize(now); len(errs) > 0 {
@@ -150,44 +106,17 @@ func decodeCaptureSession(body []byte, now time.Time) (captureSessionInput, map[
 
 // normalize trims the input and returns a message per invalid field.
 func (in *captureSessionInput) normalize(now time.Time) map[string]string {
-	errs := map[string]string{}
-	line := func(field string, p *string, max int) {
-		*p = strings.TrimSpace(*p)
-		switch {
-		case utf8.RuneCountInString(*p) > max:
-			errs[field] = fmt.Sprintf("Use at most %d characters.", max)
-		case strings.IndexFunc(*p, unicode.IsControl) >= 0:
-			errs[field] = "Use a single line without control characters."
-		}
-	}
-	c, v, s := &in.Customer, &in.Vehicle, &in.Settings
-	line("customer.name", &c.Name, maxNameLen)
-	line("customer.email", &c.Email, maxEmailLen)
-	line("customer.phone", &c.Phone, maxPhoneLen)
-	line("vehicle.vin", &v.VIN, 17)
-	line("vehicle.make", &v.Make, maxMakeLen)
-	line("vehicle.model", &v.Model, maxMakeLen)
-	line("vehicle.stock_number", &v.StockNumber, maxStockLen)
+	errs := fieldErrors{}
+	c, s := &in.Customer, &in.Settings
+	errs.singleLine("customer.name", &c.Name, maxNameLen)
+	errs.singleLine("customer.email", &c.Email, maxEmailLen)
+	errs.singleLine("customer.phone", &c.Phone, maxPhoneLen)
+	in.Vehicle.normalize(errs, now)
 
-	if c.Email != "" && errs["customer.email"] == "" {
-		if a, err := mail.ParseAddress(c.Email); err != nil || a.Address != c.Email || a.Name != "" {
-			errs["customer.email"] = "This is not an email address such as name@example.com."
-		}
-	}
-	if c.Phone != "" && errs["customer.phone"] == "" && !validPhone(c.Phone) {
-		errs["customer.phone"] = "Use 7 to 15 digits, optionally with +, spaces, dashes, dots or brackets."
-	}
+	errs.email("customer.email", c.Email)
+	errs.phone("customer.phone", c.Phone)
 	if c.Email == "" && c.Phone == "" && errs["customer.email"] == "" && errs["customer.phone"] == "" {
 		errs["customer.phone"] = "Give a phone number or an email address, so the capture link can reach the customer."
-	}
-	if v.VIN != "" && errs["vehicle.vin"] == "" {
-		v.VIN = strings.ToUpper(v.VIN)
-		if !validVIN(v.VIN) {
-			errs["vehicle.vin"] = "A VIN is 17 letters and digits, without I, O or Q."
-		}
-	}
-	if v.Year != 0 && (v.Year < 1900 || v.Year > now.Year()+2) {
-		errs["vehicle.year"] = fmt.Sprintf("Use a model year from 1900 to %d.", now.Year()+2)
 	}
 	if s.Theme != nil && *s.Theme != "lite" && *s.Theme != "pro" {
 		errs["settings.theme"] = `Use "lite" or "pro".`
@@ -255,18 +184,4 @@ func renderCaptureSMS(template, dealer, customer, link, vehicle string) string {
 		return ""
 	}
 	return strings.NewReplacer("{dealer}", dealer, "{customer}", customer, "{link}", link, "{vehicle}", vehicle).Replace(template)
-}
-
-// newCaptureSessionID returns a public id such as cs_…, built like a lead id:
-// the time in milliseconds, so ids (and their index) grow in order, then 80
-// random bits so they cannot be guessed.
-func newCaptureSessionID(m keys.Mode, now time.Time) string {
-	var b [15]byte
-	binary.BigEndian.PutUint64(b[:8], uint64(now.UnixMilli())<<16)
-	rand.Read(b[6:])
-	prefix := "cs_"
-	if m == keys.Test {
-		prefix = "cs_test_"
-	}
-	return prefix + leadIDEncoding.EncodeToString(b[:])
 }

@@ -4,6 +4,8 @@ import (
 	"crypto/rand"
 	"encoding/base32"
 	"encoding/binary"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/mail"
 	"strings"
@@ -73,26 +75,14 @@ const (
 
 // normalize trims the input and returns a message per invalid field.
 func (in *leadInput) normalize(now time.Time) map[string]string {
-	errs := map[string]string{}
-	line := func(field string, p *string, max int) {
-		*p = strings.TrimSpace(*p)
-		switch {
-		case utf8.RuneCountInString(*p) > max:
-			errs[field] = fmt.Sprintf("Use at most %d characters.", max)
-		case strings.IndexFunc(*p, unicode.IsControl) >= 0:
-			errs[field] = "Use a single line without control characters."
-		}
-	}
-	c, v := &in.Contact, &in.Vehicle
-	line("contact.first_name", &c.FirstName, maxNameLen)
-	line("contact.last_name", &c.LastName, maxNameLen)
-	line("contact.email", &c.Email, maxEmailLen)
-	line("contact.phone", &c.Phone, maxPhoneLen)
-	line("vehicle.vin", &v.VIN, 17)
-	line("vehicle.make", &v.Make, maxMakeLen)
-	line("vehicle.model", &v.Model, maxMakeLen)
-	line("vehicle.stock_number", &v.StockNumber, maxStockLen)
-	line("source", &in.Source, maxSourceLen)
+	errs := fieldErrors{}
+	c := &in.Contact
+	errs.singleLine("contact.first_name", &c.FirstName, maxNameLen)
+	errs.singleLine("contact.last_name", &c.LastName, maxNameLen)
+	errs.singleLine("contact.email", &c.Email, maxEmailLen)
+	errs.singleLine("contact.phone", &c.Phone, maxPhoneLen)
+	in.Vehicle.normalize(errs, now)
+	errs.singleLine("source", &in.Source, maxSourceLen)
 
 	in.Message = strings.TrimSpace(in.Message)
 	if utf8.RuneCountInString(in.Message) > maxMessageLen {
@@ -104,17 +94,51 @@ func (in *leadInput) normalize(now time.Time) map[string]string {
 	if c.FirstName == "" && c.LastName == "" && errs["contact.last_name"] == "" {
 		errs["contact.last_name"] = "Give a first or a last name."
 	}
-	if c.Email != "" && errs["contact.email"] == "" {
-		if a, err := mail.ParseAddress(c.Email); err != nil || a.Address != c.Email || a.Name != "" {
-			errs["contact.email"] = "This is not an email address such as name@example.com."
-		}
-	}
-	if c.Phone != "" && errs["contact.phone"] == "" && !validPhone(c.Phone) {
-		errs["contact.phone"] = "Use 7 to 15 digits, optionally with +, spaces, dashes, dots or brackets."
-	}
+	errs.email("contact.email", c.Email)
+	errs.phone("contact.phone", c.Phone)
 	if c.Email == "" && c.Phone == "" && errs["contact.email"] == "" {
 		errs["contact.email"] = "Give an email address or a phone number."
 	}
+	return errs
+}
+
+// fieldErrors holds a message per invalid field of a request body.
+type fieldErrors map[string]string
+
+// singleLine trims *p and checks it is one line of at most max characters.
+func (errs fieldErrors) singleLine(field string, p *string, max int) {
+	*p = strings.TrimSpace(*p)
+	switch {
+	case utf8.RuneCountInString(*p) > max:
+		errs[field] = fmt.Sprintf("Use at most %d characters.", max)
+	case strings.IndexFunc(*p, unicode.IsControl) >= 0:
+		errs[field] = "Use a single line without control characters."
+	}
+}
+
+// email checks a trimmed email address, unless it is empty or already invalid.
+func (errs fieldErrors) email(field, s string) {
+	if s != "" && errs[field] == "" {
+		if a, err := mail.ParseAddress(s); err != nil || a.Address != s || a.Name != "" {
+			errs[field] = "This is not an email address such as name@example.com."
+		}
+	}
+}
+
+// phone checks a trimmed phone number, unless it is empty or already invalid.
+func (errs fieldErrors) phone(field, s string) {
+	if s != "" && errs[field] == "" && !validPhone(s) {
+		errs[field] = "Use 7 to 15 digits, optionally with +, spaces, dashes, dots or brackets."
+	}
+}
+
+// normalize trims the vehicle of a lead or a capture session, upper-cases its
+// VIN and adds a message per invalid field to errs.
+func (v *leadVehicle) normalize(errs fieldErrors, now time.Time) {
+	errs.singleLine("vehicle.vin", &v.VIN, 17)
+	errs.singleLine("vehicle.make", &v.Make, maxMakeLen)
+	errs.singleLine("vehicle.model", &v.Model, maxMakeLen)
+	errs.singleLine("vehicle.stock_number", &v.StockNumber, maxStockLen)
 	if v.VIN != "" && errs["vehicle.vin"] == "" {
 		v.VIN = strings.ToUpper(v.VIN)
 		if !validVIN(v.VIN) {
@@ -124,7 +148,6 @@ func (in *leadInput) normalize(now time.Time) map[string]string {
 	if v.Year != 0 && (v.Year < 1900 || v.Year > now.Year()+2) {
 		errs["vehicle.year"] = fmt.Sprintf("Use a model year from 1900 to %d.", now.Year()+2)
 	}
-	return errs
 }
 
 func validPhone(s string) bool {
@@ -163,19 +186,58 @@ func (in *leadInput) toLead(caller *apiCaller, id string, now time.Time) db.Lead
 	}
 }
 
-// leadIDEncoding is base32 with an alphabet in ASCII order, so ids sort as their bytes do.
-var leadIDEncoding = base32.NewEncoding("234567abcdefghijklmnopqrstuvwxyz").WithPadding(base32.NoPadding)
+// decodeJSONObject reads body into v, refusing unknown fields and trailing
+// data. It returns nil when the body decoded, an empty map when it is not a
+// JSON object, and otherwise a message for the one field at fault: what names
+// the object ("a lead") and typeName the expected type of a field, from its Go type.
+func decodeJSONObject(body []byte, v any, what string, typeName func(goType string) string) map[string]string {
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &typeErr) && typeErr.Field != "":
+			return map[string]string{typeErr.Field: "Has the wrong type: expected " + typeName(typeErr.Type.String()) + "."}
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+			return map[string]string{name: "Is not a field of " + what + "."}
+		}
+		return map[string]string{}
+	}
+	if dec.More() {
+		return map[string]string{}
+	}
+	return nil
+}
 
-// newLeadID returns a public id such as ld_…: the time received in
-// milliseconds, so ids (and their index) grow in order, then 80 random bits
-// so they cannot be guessed.
-func newLeadID(m keys.Mode, now time.Time) string {
+// jsonTypeName names a Go type the way a JSON client thinks of it.
+func jsonTypeName(goType string) string {
+	switch strings.TrimPrefix(goType, "*") {
+	case "bool":
+		return "true or false"
+	case "string":
+		return "a string"
+	case "int", "int64":
+		return "a whole number"
+	}
+	return goType
+}
+
+// goTypeName names a Go type as Go does; the Leads API has always said "int".
+func goTypeName(goType string) string { return goType }
+
+// publicIDEncoding is base32 with an alphabet in ASCII order, so ids sort as their bytes do.
+var publicIDEncoding = base32.NewEncoding("234567abcdefghijklmnopqrstuvwxyz").WithPadding(base32.NoPadding)
+
+// newPublicID returns a public id such as ld_… or ld_test_… for prefix "ld":
+// the time in milliseconds, so ids (and their index) grow in order, then 80
+// random bits so they cannot be guessed.
+func newPublicID(prefix string, m keys.Mode, now time.Time) string {
 	var b [15]byte
 	binary.BigEndian.PutUint64(b[:8], uint64(now.UnixMilli())<<16)
 	rand.Read(b[6:])
-	prefix := "ld_"
 	if m == keys.Test {
-		prefix = "ld_test_"
+		prefix += "_test"
 	}
-	return prefix + leadIDEncoding.EncodeToString(b[:])
+	return prefix + "_" + publicIDEncoding.EncodeToString(b[:])
 }

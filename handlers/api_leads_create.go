@@ -33,40 +33,20 @@ type validationError struct {
 
 // apiLeadsCreate takes in a lead and answers a receipt.
 func (h *Handlers) apiLeadsCreate(c echo.Context, caller *apiCaller) error {
-	r := c.Request()
-	if mt, _, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType)); err != nil || mt != "application/json" {
-		return &web.APIError{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type",
-			Message: "Send the lead as application/json."}
-	}
-	idem := r.Header.Get("Idempotency-Key")
-	if len(idem) > maxIdempotencyKeyLen || strings.IndexFunc(idem, func(r rune) bool { return r < 0x21 || r > 0x7e }) >= 0 {
-		return &web.APIError{Status: http.StatusBadRequest, Code: "invalid_request",
-			Message: "Idempotency-Key must be at most 255 visible ASCII characters, such as a UUID."}
-	}
-	body, err := io.ReadAll(r.Body)
+	body, idem, err := readJSONBody(c.Request(), "the lead")
 	if err != nil {
-		if web.IsTooLarge(err) {
-			return err
-		}
-		return &web.APIError{Status: http.StatusBadRequest, Code: "invalid_request", Message: "The body could not be read."}
+		return err
 	}
 	now := h.now()
 	in, fields := decodeLead(body, now)
 	if fields != nil {
-		if len(fields) == 0 {
-			return &web.APIError{Status: http.StatusBadRequest, Code: "invalid_json",
-				Message: "The body is not a JSON object: see the example in the API documentation."}
-		}
-		return c.JSON(http.StatusBadRequest, validationError{Code: "validation_failed",
-			Message: "Some fields of the lead are not valid; each is listed in fields.", Fields: fields})
+		return rejectFields(c, fields, "the lead")
 	}
-	l := in.toLead(caller, newLeadID(caller.key.Mode, now), now)
+	l := in.toLead(caller, newPublicID("ld", caller.key.Mode, now), now)
 	if idem != "" {
-		canonical, _ := json.Marshal(in)
-		sum := sha256.Sum256(canonical)
-		l.IdempotencyKey, l.RequestHash = idem, sum[:]
+		l.IdempotencyKey, l.RequestHash = idem, requestHash(in)
 	}
-	receipt, err := h.db.CreateLead(r.Context(), l)
+	receipt, err := h.db.CreateLead(c.Request().Context(), l)
 	if errors.Is(err, db.ErrIdempotencyMismatch) {
 		return &web.APIError{Status: http.StatusUnprocessableEntity, Code: "idempotency_key_reused",
 			Message: "This Idempotency-Key was already used for a different lead. Use a new key for a new lead."}
@@ -74,35 +54,72 @@ func (h *Handlers) apiLeadsCreate(c echo.Context, caller *apiCaller) error {
 	if err != nil {
 		return err
 	}
-	if receipt.Replayed {
-		c.Response().Header().Set("Idempotent-Replayed", "true")
-	}
-	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/leads/"+receipt.PublicID)
-	return c.JSON(http.StatusCreated, leadReceipt{ID: receipt.PublicID, ReceivedAt: receipt.ReceivedAt.UTC().Format(time.RFC3339)})
+	return answerCreated(c, "/api/v1/leads/"+receipt.PublicID, receipt.Replayed,
+		leadReceipt{ID: receipt.PublicID, ReceivedAt: receipt.ReceivedAt.UTC().Format(time.RFC3339)})
 }
 
-// decodeLead reads and validates a lead. It returns nil fields when the lead
-// is good, an empty map when the body is not JSON, and otherwise a message per field.
+// decodeLead reads and validates a lead, with the same contract as decodeJSONObject.
 func decodeLead(body []byte, now time.Time) (leadInput, map[string]string) {
 	var in leadInput
-	dec := json.NewDecoder(strings.NewReader(string(body)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
-		var typeErr *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &typeErr) && typeErr.Field != "":
-			return in, map[string]string{typeErr.Field: "Has the wrong type: expected " + typeErr.Type.String() + "."}
-		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-			return in, map[string]string{name: "Is not a field of a lead."}
-		}
-		return in, map[string]string{}
-	}
-	if dec.More() {
-		return in, map[string]string{}
+	if fields := decodeJSONObject(body, &in, "a lead", goTypeName); fields != nil {
+		return in, fields
 	}
 	if errs := in.normalize(now); len(errs) > 0 {
 		return in, errs
 	}
 	return in, nil
+}
+
+// readJSONBody reads the body of a POST that creates something, and its
+// Idempotency-Key ("" when there is none). The error is a 415 when the body
+// is not application/json, the body limit's 413, or else a 400; what names
+// the object in the 415 message, such as "the lead".
+func readJSONBody(r *http.Request, what string) (body []byte, idempotencyKey string, err error) {
+	if mt, _, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType)); err != nil || mt != "application/json" {
+		return nil, "", &web.APIError{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type",
+			Message: "Send " + what + " as application/json."}
+	}
+	idempotencyKey = r.Header.Get("Idempotency-Key")
+	if len(idempotencyKey) > maxIdempotencyKeyLen || strings.IndexFunc(idempotencyKey, func(r rune) bool { return r < 0x21 || r > 0x7e }) >= 0 {
+		return nil, "", &web.APIError{Status: http.StatusBadRequest, Code: "invalid_request",
+			Message: "Idempotency-Key must be at most 255 visible ASCII characters, such as a UUID."}
+	}
+	body, err = io.ReadAll(r.Body)
+	if err != nil {
+		if web.IsTooLarge(err) {
+			return nil, "", err
+		}
+		return nil, "", &web.APIError{Status: http.StatusBadRequest, Code: "invalid_request", Message: "The body could not be read."}
+	}
+	return body, idempotencyKey, nil
+}
+
+// rejectFields answers a body that did not decode: invalid_json when fields
+// is empty, else validation_failed listing them; what names the object, such
+// as "the lead".
+func rejectFields(c echo.Context, fields map[string]string, what string) error {
+	if len(fields) == 0 {
+		return &web.APIError{Status: http.StatusBadRequest, Code: "invalid_json",
+			Message: "The body is not a JSON object: see the example in the API documentation."}
+	}
+	return c.JSON(http.StatusBadRequest, validationError{Code: "validation_failed",
+		Message: "Some fields of " + what + " are not valid; each is listed in fields.", Fields: fields})
+}
+
+// requestHash identifies a decoded request, so a retry with the same
+// Idempotency-Key can be told from a different request.
+func requestHash(in any) []byte {
+	canonical, _ := json.Marshal(in)
+	sum := sha256.Sum256(canonical)
+	return sum[:]
+}
+
+// answerCreated answers 201 with body and the Location of what was created,
+// marking an idempotent replay.
+func answerCreated(c echo.Context, location string, replayed bool, body any) error {
+	if replayed {
+		c.Response().Header().Set("Idempotent-Replayed", "true")
+	}
+	c.Response().Header().Set(echo.HeaderLocation, location)
+	return c.JSON(http.StatusCreated, body)
 }
