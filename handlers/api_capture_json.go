@@ -95,7 +95,7 @@ func toCaptureSessionJSON(s db.CaptureSession, now time.Time) captureSessionJSON
 // the same contract as decodeJSONObject.
 func decodeCaptureSession(body []byte, now time.Time) (captureSessionInput, map[string]string) {
 	var in captureSessionInput
-	if fields := decodeJSONObject(body, &in, "a capture session", jsonTypeName); fields != nil {
+	if fields := decodeJSONObject(body, &in, "a capture session"); fields != nil {
 		return in, fields
 	}
 	if errs := in.normalize(now); len(errs) > 0 {

@@ -190,14 +190,14 @@ func (in *leadInput) toLead(caller *apiCaller, id string, now time.Time) db.Lead
 // data. It returns nil when the body decoded, an empty map when it is not a
 // JSON object, and otherwise a message for the one field at fault: what names
 // the object ("a lead") and typeName the expected type of a field, from its Go type.
-func decodeJSONObject(body []byte, v any, what string, typeName func(goType string) string) map[string]string {
+func decodeJSONObject(body []byte, v any, what string) map[string]string {
 	dec := json.NewDecoder(strings.NewReader(string(body)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &typeErr) && typeErr.Field != "":
-			return map[string]string{typeErr.Field: "Has the wrong type: expected " + typeName(typeErr.Type.String()) + "."}
+			return map[string]string{typeErr.Field: "Has the wrong type: expected " + jsonTypeName(typeErr.Type.String()) + "."}
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
 			name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 			return map[string]string{name: "Is not a field of " + what + "."}
@@ -223,8 +223,6 @@ func jsonTypeName(goType string) string {
 	return goType
 }
 
-// goTypeName names a Go type as Go does; the Leads API has always said "int".
-func goTypeName(goType string) string { return goType }
 
 // publicIDEncoding is base32 with an alphabet in ASCII order, so ids sort as their bytes do.
 var publicIDEncoding = base32.NewEncoding("234567abcdefghijklmnopqrstuvwxyz").WithPadding(base32.NoPadding)

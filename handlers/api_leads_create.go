@@ -61,7 +61,7 @@ func (h *Handlers) apiLeadsCreate(c echo.Context, caller *apiCaller) error {
 // decodeLead reads and validates a lead, with the same contract as decodeJSONObject.
 func decodeLead(body []byte, now time.Time) (leadInput, map[string]string) {
 	var in leadInput
-	if fields := decodeJSONObject(body, &in, "a lead", goTypeName); fields != nil {
+	if fields := decodeJSONObject(body, &in, "a lead"); fields != nil {
 		return in, fields
 	}
 	if errs := in.normalize(now); len(errs) > 0 {
