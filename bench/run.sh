@@ -68,4 +68,7 @@ awk '
       printf "%-12s %10.0f %9.2f %9.2f %7.2f %7.2f %8d %10d%s\n", name[i], rps[i], p50[i], p99[i], r, target[name[i]], bad[i], sock[i], ok
     }
     exit fail
-  }' "$results"
+  }' "$results" || status=$?
+# Memory: the server's resident set now and at its peak, after every scenario above.
+awk '/^VmRSS|^VmHWM/ { printf "%s %.0f MiB\n", ($1 == "VmHWM:" ? "server peak RSS:" : "server RSS now: "), $2/1024 }' "/proc/$server/status"
+exit "${status:-0}"

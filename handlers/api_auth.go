@@ -281,11 +281,11 @@ func (h *Handlers) verifySignature(c echo.Context, headers signatureHeaders) (*a
 	if err != nil {
 		return nil, err
 	}
-	secret, err := h.secrets.open(h.sealer, k)
+	opened, err := h.secrets.open(h.sealer, k)
 	if err != nil {
 		return nil, err
 	}
-	if !keys.VerifySignature(secret, acc.Slug, req.apiKey, req.timestamp, req.token) {
+	if !opened.verifier.Verify(acc.Slug, req.apiKey, req.timestamp, req.token) {
 		return nil, errBadSignature
 	}
 	return &apiCaller{key: k, account: acc, scope: keyScope(k.Type), via: "signature"}, nil
@@ -297,31 +297,33 @@ func (h *Handlers) verifySignature(c echo.Context, headers signatureHeaders) (*a
 type secretCache struct{ m sync.Map } // public API key → *openedSecret
 
 type openedSecret struct {
-	sealed []byte
-	secret string
+	sealed   []byte
+	secret   string
+	verifier *keys.Verifier
 }
 
-func (s *secretCache) open(sealer *keys.Sealer, k *db.APIKey) (string, error) {
+func (s *secretCache) open(sealer *keys.Sealer, k *db.APIKey) (*openedSecret, error) {
 	if v, ok := s.m.Load(k.PublicKey); ok {
 		if o := v.(*openedSecret); bytes.Equal(o.sealed, k.SecretSealed) {
-			return o.secret, nil
+			return o, nil
 		}
 	}
 	secret, err := sealer.Open(k.SecretSealed, k.PublicKey)
 	if err != nil {
-		return "", fmt.Errorf("handlers: open secret of key %d: %w", k.ID, err)
+		return nil, fmt.Errorf("handlers: open secret of key %d: %w", k.ID, err)
 	}
-	s.m.Store(k.PublicKey, &openedSecret{sealed: k.SecretSealed, secret: secret})
-	return secret, nil
+	o := &openedSecret{sealed: k.SecretSealed, secret: secret, verifier: keys.NewVerifier(secret)}
+	s.m.Store(k.PublicKey, o)
+	return o, nil
 }
 
 // secretMatches compares a presented secret with the key's in constant time.
 func (h *Handlers) secretMatches(k *db.APIKey, presented string) (bool, error) {
-	secret, err := h.secrets.open(h.sealer, k)
+	opened, err := h.secrets.open(h.sealer, k)
 	if err != nil {
 		return false, err
 	}
-	return subtle.ConstantTimeCompare([]byte(secret), []byte(presented)) == 1, nil
+	return subtle.ConstantTimeCompare([]byte(opened.secret), []byte(presented)) == 1, nil
 }
 
 // apiNotFound answers unknown API paths in JSON, keeping them out of the

@@ -223,7 +223,6 @@ func jsonTypeName(goType string) string {
 	return goType
 }
 
-
 // publicIDEncoding is base32 with an alphabet in ASCII order, so ids sort as their bytes do.
 var publicIDEncoding = base32.NewEncoding("234567abcdefghijklmnopqrstuvwxyz").WithPadding(base32.NoPadding)
 

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -132,4 +133,55 @@ func FuzzParseTimestamp(f *testing.F) {
 			t.Fatalf("ParseTimestamp(%q) accepted a non-canonical form (%q)", s, back)
 		}
 	})
+}
+
+func TestVerifierAgreesWithSign(t *testing.T) {
+	secret := NewSecret(Live)
+	v := NewVerifier(secret)
+	key := NewAPIKey(Live)
+	good := Sign(secret, "demo-dealership", key, "2026-11-22T12:00:00Z")
+	cases := []struct {
+		name, slug, ts, token string
+		want                  bool
+	}{
+		{"the signature", "demo-dealership", "2026-11-22T12:00:00Z", good, true},
+		{"upper-case hex", "demo-dealership", "2026-11-22T12:00:00Z", strings.ToUpper(good), false},
+		{"another slug", "other", "2026-11-22T12:00:00Z", good, false},
+		{"another second", "demo-dealership", "2026-11-22T12:00:01Z", good, false},
+		{"one digit changed", "demo-dealership", "2026-11-22T12:00:00Z", good[:63] + string("0123456789abcdef"[(strings.IndexByte("0123456789abcdef", good[63])+1)%16]), false},
+		{"too short", "demo-dealership", "2026-11-22T12:00:00Z", good[:62], false},
+		{"not hex", "demo-dealership", "2026-11-22T12:00:00Z", "zz" + good[2:], false},
+		{"empty", "demo-dealership", "2026-11-22T12:00:00Z", "", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			// Twice: the second call reuses a pooled HMAC state.
+			for range 2 {
+				if got := v.Verify(tc.slug, key, tc.ts, tc.token); got != tc.want {
+					t.Fatalf("Verify = %v, want %v", got, tc.want)
+				}
+			}
+		})
+	}
+}
+
+func TestVerifierIsSafeForConcurrentUse(t *testing.T) {
+	secret := NewSecret(Test)
+	v := NewVerifier(secret)
+	key := NewAPIKey(Test)
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range 200 {
+				ts := fmt.Sprintf("2026-11-22T12:%02d:%02dZ", i, j%60)
+				if !v.Verify("slug", key, ts, Sign(secret, "slug", key, ts)) {
+					t.Errorf("signature %d/%d refused", i, j)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
