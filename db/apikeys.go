@@ -87,27 +87,34 @@ const keyFrom = ` FROM api_keys k
 // A name taken by another non-revoked key of the account is ErrDuplicate.
 func (d *DB) CreateAPIKey(ctx context.Context, k APIKey, by Actor) (APIKey, error) {
 	err := d.inTx(ctx, func(tx *sql.Tx) error {
-		s := k.Settings
-		res, err := tx.ExecContext(ctx, `INSERT INTO api_keys (account_id, name, type, licenses, mode, public_key,
-			secret_sealed, secret_last4, theme, pii_mask, redirect_url, skip_interior, skip_odometer,
-			include_disclosures, include_announcements, capture_sms, results_sms, wear_and_tear, session_expiry,
-			created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			k.AccountID, k.Name, string(k.Type), joinList(k.Licenses), string(k.Mode), k.PublicKey,
-			k.SecretSealed, k.SecretLast4, s.Theme, s.PIIMask, s.RedirectURL, s.SkipInterior, s.SkipOdometer,
-			s.IncludeDisclosures, s.IncludeAnnouncements, s.CaptureSMS, s.ResultsSMS, s.WearAndTear,
-			int64(s.SessionExpiry/time.Second), k.CreatedAt.Unix(), nullID(k.CreatedBy))
-		if isUniqueViolation(err) {
-			return fmt.Errorf("db: key name %q: %w", k.Name, ErrDuplicate)
+		if err := insertKey(ctx, tx, &k); err != nil {
+			return err
 		}
-		if err != nil {
-			return fmt.Errorf("db: create key: %w", err)
-		}
-		k.ID, _ = res.LastInsertId()
 		k.CreatedByEmail = by.Email
 		return insertAudit(ctx, tx, AuditEvent{AccountID: k.AccountID, Action: AuditCreate, KeyID: k.ID,
 			KeyName: k.Name, CreatedAt: k.CreatedAt, Detail: string(k.Type) + ", " + string(k.Mode)}, by)
 	})
 	return k, err
+}
+
+func insertKey(ctx context.Context, tx *sql.Tx, k *APIKey) error {
+	s := k.Settings
+	res, err := tx.ExecContext(ctx, `INSERT INTO api_keys (account_id, name, type, licenses, mode, public_key,
+		secret_sealed, secret_last4, theme, pii_mask, redirect_url, skip_interior, skip_odometer,
+		include_disclosures, include_announcements, capture_sms, results_sms, wear_and_tear, session_expiry,
+		created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		k.AccountID, k.Name, string(k.Type), joinList(k.Licenses), string(k.Mode), k.PublicKey,
+		k.SecretSealed, k.SecretLast4, s.Theme, s.PIIMask, s.RedirectURL, s.SkipInterior, s.SkipOdometer,
+		s.IncludeDisclosures, s.IncludeAnnouncements, s.CaptureSMS, s.ResultsSMS, s.WearAndTear,
+		int64(s.SessionExpiry/time.Second), k.CreatedAt.Unix(), nullID(k.CreatedBy))
+	if isUniqueViolation(err) {
+		return fmt.Errorf("db: key name %q: %w", k.Name, ErrDuplicate)
+	}
+	if err != nil {
+		return fmt.Errorf("db: create key: %w", err)
+	}
+	k.ID, _ = res.LastInsertId()
+	return nil
 }
 
 // APIKeys lists an account's keys of one type, newest first.
@@ -207,16 +214,8 @@ func (d *DB) RevokeAPIKey(ctx context.Context, accountID, id int64, by Actor, no
 		return k, nil
 	}
 	err = d.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE api_keys SET revoked_at = ?, revoked_by = ?
-			WHERE account_id = ? AND id = ? AND revoked_at IS NULL`, now.Unix(), nullID(by.UserID), accountID, id)
-		if err != nil {
-			return fmt.Errorf("db: revoke key: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM access_tokens WHERE key_id = ?`, id); err != nil {
-			return fmt.Errorf("db: end key's tokens: %w", err)
+		if err := revokeKey(ctx, tx, k, by, now); err != nil {
+			return err
 		}
 		return insertAudit(ctx, tx, AuditEvent{AccountID: accountID, Action: AuditRevoke, KeyID: id,
 			KeyName: k.Name, CreatedAt: now}, by)
@@ -224,10 +223,68 @@ func (d *DB) RevokeAPIKey(ctx context.Context, accountID, id int64, by Actor, no
 	if err != nil {
 		return APIKey{}, err
 	}
-	d.endKeyTokens(id)
+	d.afterRevoke(&k, by, now)
+	return k, nil
+}
+
+// RollAPIKey replaces a key with a new pair of the same name, type, mode,
+// licenses and settings, in one transaction: the old key is revoked (its
+// tokens end at once, as with RevokeAPIKey) and the new one is live.
+// next carries the new pair: PublicKey, SecretSealed and SecretLast4.
+func (d *DB) RollAPIKey(ctx context.Context, accountID, id int64, next APIKey, by Actor, now time.Time) (old, rolled APIKey, err error) {
+	old, err = d.APIKey(ctx, accountID, id)
+	if err != nil {
+		return APIKey{}, APIKey{}, err
+	}
+	if old.Revoked() {
+		return APIKey{}, APIKey{}, ErrNotFound
+	}
+	rolled = old
+	rolled.PublicKey, rolled.SecretSealed, rolled.SecretLast4 = next.PublicKey, next.SecretSealed, next.SecretLast4
+	rolled.CreatedAt, rolled.CreatedBy, rolled.CreatedByEmail, rolled.LastUsedAt = now, by.UserID, by.Email, time.Time{}
+	err = d.inTx(ctx, func(tx *sql.Tx) error {
+		if err := revokeKey(ctx, tx, old, by, now); err != nil {
+			return err
+		}
+		if err := insertKey(ctx, tx, &rolled); err != nil {
+			return err
+		}
+		if err := insertAudit(ctx, tx, AuditEvent{AccountID: accountID, Action: AuditRoll, KeyID: old.ID,
+			KeyName: old.Name, CreatedAt: now, Detail: "replaced " + old.PublicKey + " by " + rolled.PublicKey}, by); err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, AuditEvent{AccountID: accountID, Action: AuditCreate, KeyID: rolled.ID,
+			KeyName: rolled.Name, CreatedAt: now, Detail: "rolled from " + old.PublicKey}, by)
+	})
+	if err != nil {
+		return APIKey{}, APIKey{}, err
+	}
+	d.afterRevoke(&old, by, now)
+	return old, rolled, nil
+}
+
+// revokeKey marks k revoked and deletes its tokens, inside tx.
+func revokeKey(ctx context.Context, tx *sql.Tx, k APIKey, by Actor, now time.Time) error {
+	res, err := tx.ExecContext(ctx, `UPDATE api_keys SET revoked_at = ?, revoked_by = ?
+		WHERE account_id = ? AND id = ? AND revoked_at IS NULL`, now.Unix(), nullID(by.UserID), k.AccountID, k.ID)
+	if err != nil {
+		return fmt.Errorf("db: revoke key: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM access_tokens WHERE key_id = ?`, k.ID); err != nil {
+		return fmt.Errorf("db: end key's tokens: %w", err)
+	}
+	return nil
+}
+
+// afterRevoke ends a committed revoke in memory: the key's tokens and cached
+// copy go, and k says who revoked it when.
+func (d *DB) afterRevoke(k *APIKey, by Actor, now time.Time) {
+	d.endKeyTokens(k.ID)
 	d.forgetKey(k.PublicKey)
 	k.RevokedAt, k.RevokedBy, k.RevokedByEmail = now.UTC().Truncate(time.Second), by.UserID, by.Email
-	return k, nil
 }
 
 // TouchAPIKey records that a key was used; the time reaches the table at the next flush.

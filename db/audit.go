@@ -13,6 +13,7 @@ const (
 	AuditEdit   = "edit"
 	AuditReveal = "reveal"
 	AuditRevoke = "revoke"
+	AuditRoll   = "roll"
 )
 
 // AuditEvent is one line of an account's audit log.

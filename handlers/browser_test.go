@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -82,6 +83,20 @@ func eval[T any](t *testing.T, ctx context.Context, js string) T {
 	return v
 }
 
+// clickHX clicks an htmx-driven element once htmx has wired it up: content
+// htmx swaps in becomes live a moment after it appears, and a click before
+// that would be an ordinary link or form submission.
+func clickHX(sel string) chromedp.Action[chromedp.Void] {
+	ready := `(() => { const el = document.querySelector(` + strconv.Quote(sel) + `);
+		const hx = el && el.closest("[hx-get],[hx-post]");
+		const data = hx && hx["htmx-internal-data"];
+		return !!(data && data.initHash); })()`
+	return chromedp.Steps(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := chromedp.Poll[bool](ready)(ctx, t)
+		return err
+	}), chromedp.Click(chromedp.CSS(sel)))
+}
+
 // screenshot saves the page for a person to look at (screenshots/ at the top of the repo).
 func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
@@ -145,7 +160,7 @@ func TestBrowserKeyLifecycle(t *testing.T) {
 
 	step(t, ctx, "submit without a name",
 		chromedp.SendKeys(chromedp.CSS(`#f-redirect`), "https://www.mainstreetmotors.example/thanks"),
-		chromedp.Click(chromedp.CSS(`#modal [data-testid=submit]`)),
+		clickHX(`#modal [data-testid=submit]`),
 		chromedp.WaitVisible(chromedp.CSS(`#modal [data-testid=error-name]`)),
 	)
 	if !strings.Contains(text(t, ctx, `[data-testid=error-name]`), "Give the key a name") {
@@ -162,7 +177,7 @@ func TestBrowserKeyLifecycle(t *testing.T) {
 	step(t, ctx, "submit a valid form",
 		chromedp.SendKeys(chromedp.CSS(`#f-name`), "Main Website Lead Form"),
 		chromedp.Click(chromedp.CSS(`#modal input[name=licenses][value=leads]`)),
-		chromedp.Click(chromedp.CSS(`#modal [data-testid=submit]`)),
+		clickHX(`#modal [data-testid=submit]`),
 		chromedp.WaitVisible(chromedp.CSS(`#modal [data-testid=key-created]`)),
 	)
 	apiKey, secret := text(t, ctx, `[data-testid=new-api-key]`), text(t, ctx, `[data-testid=new-api-secret]`)
@@ -211,7 +226,7 @@ func TestBrowserKeyLifecycle(t *testing.T) {
 	}
 
 	step(t, ctx, "reveal the secret",
-		chromedp.Click(chromedp.CSS(row+` [data-testid=reveal]`)),
+		clickHX(row+` [data-testid=reveal]`),
 		chromedp.WaitVisible(chromedp.CSS(row+` .secret.revealed`)),
 	)
 	if got := text(t, ctx, row+` [data-testid=secret]`); got != secret {
@@ -220,25 +235,25 @@ func TestBrowserKeyLifecycle(t *testing.T) {
 	screenshot(t, ctx, "07-revealed")
 
 	step(t, ctx, "edit the settings",
-		chromedp.Click(chromedp.CSS(row+` [data-testid=edit]`)),
+		clickHX(row+` [data-testid=edit]`),
 		chromedp.WaitVisible(chromedp.CSS(`#modal[open] [data-testid=key-form]`)),
 	)
 	screenshot(t, ctx, "08-edit-modal")
 	step(t, ctx, "save the settings",
 		chromedp.SetValue(chromedp.CSS(`#f-name`), "Website Lead Form"),
-		chromedp.Click(chromedp.CSS(`#modal [data-testid=submit]`)),
+		clickHX(`#modal [data-testid=submit]`),
 		chromedp.WaitNotPresent(chromedp.CSS(`#modal[open]`)),
 		chromedp.WaitVisible(chromedp.CSS(`tr[data-key-name="Website Lead Form"]`)),
 	)
 	row = `#rows-digital_requests tr[data-key-name="Website Lead Form"]`
 
 	step(t, ctx, "revoke with the confirmation",
-		chromedp.Click(chromedp.CSS(row+` [data-testid=revoke]`)),
+		clickHX(row+` [data-testid=revoke]`),
 		chromedp.WaitVisible(chromedp.CSS(`#modal[open] [data-testid=revoke-form]`)),
 	)
 	screenshot(t, ctx, "09-revoke-confirm")
 	step(t, ctx, "confirm the revoke",
-		chromedp.Click(chromedp.CSS(`#modal [data-testid=confirm-revoke]`)),
+		clickHX(`#modal [data-testid=confirm-revoke]`),
 		chromedp.WaitNotPresent(chromedp.CSS(`#modal[open]`)),
 		chromedp.WaitVisible(chromedp.CSS(row+`.revoked`)),
 	)
@@ -261,7 +276,7 @@ func TestBrowserKeyLifecycle(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`#f-name`), "DMS Sync"),
 		chromedp.Click(chromedp.CSS(`#modal input[name=licenses][value=leads]`)),
 		chromedp.Click(chromedp.CSS(`#modal input[name=licenses][value=capture]`)),
-		chromedp.Click(chromedp.CSS(`#modal [data-testid=submit]`)),
+		clickHX(`#modal [data-testid=submit]`),
 		chromedp.WaitVisible(chromedp.CSS(`#modal [data-testid=key-created]`)),
 		chromedp.Click(chromedp.CSS(`#modal [data-testid=done]`)),
 		chromedp.WaitNotPresent(chromedp.CSS(`#modal[open]`)),
@@ -269,6 +284,29 @@ func TestBrowserKeyLifecycle(t *testing.T) {
 	)
 	if got := text(t, ctx, `#rows-integration tr[data-key-name="DMS Sync"] td:nth-child(5)`); got != "Leads, Capture" {
 		t.Errorf("licenses column = %q", got)
+	}
+	firstKey := text(t, ctx, `#rows-integration tr[data-key-name="DMS Sync"] [data-testid=api-key]`)
+
+	step(t, ctx, "roll the key",
+		clickHX(`#rows-integration tr[data-key-name="DMS Sync"]:not(.revoked) [data-testid=roll]`),
+		chromedp.WaitVisible(chromedp.CSS(`#modal[open] [data-testid=roll-form]`)),
+		clickHX(`#modal [data-testid=confirm-roll]`),
+		chromedp.WaitVisible(chromedp.CSS(`#modal [data-testid=key-created]`)),
+	)
+	rolledKey := text(t, ctx, `#modal [data-testid=new-api-key]`)
+	screenshot(t, ctx, "10b-rolled")
+	step(t, ctx, "close the roll",
+		chromedp.Click(chromedp.CSS(`#modal [data-testid=done]`)),
+		chromedp.WaitNotPresent(chromedp.CSS(`#modal[open]`)),
+	)
+	if n := eval[int](t, ctx, `document.querySelectorAll('#rows-integration tr[data-key-name="DMS Sync"]').length`); n != 2 {
+		t.Errorf("%d DMS Sync rows after the roll, want the revoked one and the new one", n)
+	}
+	if got := text(t, ctx, `#rows-integration tr[data-key-name="DMS Sync"]:not(.revoked) [data-testid=api-key]`); got != rolledKey || got == firstKey {
+		t.Errorf("active row shows %q, want the rolled key %q", got, rolledKey)
+	}
+	if got := text(t, ctx, `#rows-integration tr.revoked[data-key-name="DMS Sync"] [data-testid=api-key]`); got != firstKey {
+		t.Errorf("revoked row shows %q, want the old key %q", got, firstKey)
 	}
 	screenshot(t, ctx, "11-integrations")
 	if k, err := app.db.APIKeyByPublic(context.Background(), apiKey); err != nil || !k.Revoked() {
@@ -279,8 +317,8 @@ func TestBrowserKeyLifecycle(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`nav a[href="/settings/audit"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=audit-table]`)),
 	)
-	if n := eval[int](t, ctx, `document.querySelectorAll("[data-testid=audit-row]").length`); n != 5 {
-		t.Errorf("audit log has %d rows, want 5 (create, reveal, edit, revoke, create)", n)
+	if n := eval[int](t, ctx, `document.querySelectorAll("[data-testid=audit-row]").length`); n != 7 {
+		t.Errorf("audit log has %d rows, want 7 (create, reveal, edit, revoke, create, roll, create)", n)
 	}
 	screenshot(t, ctx, "12-audit-log")
 

@@ -478,3 +478,64 @@ func TestSecureCookieOnlyOverHTTPS(t *testing.T) {
 		t.Error("HSTS sent over plain HTTP")
 	}
 }
+
+func TestRollReplacesThePairAndEndsTheOld(t *testing.T) {
+	app := newTestApp(t)
+	acc, admin, _ := app.account("acme", db.LicenseLeads)
+	other, otherAdmin, _ := app.account("other", db.LicenseLeads)
+	k, secret := app.key(acc, admin, "DMS Sync", db.Integration, keys.Live, db.LicenseLeads)
+	theirs, _ := app.key(other, otherAdmin, "Theirs", db.Integration, keys.Live, db.LicenseLeads)
+	oldToken := app.token(k.PublicKey, secret)
+	b := app.browser().login("admin@acme.test")
+	dealer := app.browser().login("dealer@acme.test")
+
+	for _, tc := range []struct {
+		name string
+		as   *browser
+		id   int64
+		want int
+	}{
+		{"dealer", dealer, k.ID, http.StatusForbidden},
+		{"another account's key", b, theirs.ID, http.StatusNotFound},
+	} {
+		if res := tc.as.post("/keys", fmt.Sprintf("/settings/integrations/keys/%d/roll", tc.id), nil); res.status != tc.want {
+			t.Errorf("%s: roll = %d, want %d", tc.name, res.status, tc.want)
+		}
+	}
+
+	if res := b.get(fmt.Sprintf("/settings/integrations/keys/%d/roll", k.ID)); !strings.Contains(res.body, "same name, licenses and settings") {
+		t.Fatal("no roll confirmation")
+	}
+	res := b.post("/settings/integrations", fmt.Sprintf("/settings/integrations/keys/%d/roll", k.ID), nil)
+	if res.status != http.StatusCreated {
+		t.Fatalf("roll: %d %s", res.status, res.body)
+	}
+	public, newSecret := newKeyRe.FindStringSubmatch(res.body), newSecretRe.FindStringSubmatch(res.body)
+	if public == nil || newSecret == nil || public[1] == k.PublicKey || newSecret[1] == secret {
+		t.Fatal("the roll does not show a new pair")
+	}
+	ctx := context.Background()
+	old, _ := app.db.APIKey(ctx, acc.ID, k.ID)
+	if !old.Revoked() {
+		t.Error("the old key is not revoked")
+	}
+	rolled, err := app.db.APIKeyByPublic(ctx, public[1])
+	if err != nil || rolled.Name != "DMS Sync" || rolled.Type != db.Integration || rolled.Mode != keys.Live ||
+		rolled.Settings != k.Settings || rolled.Revoked() {
+		t.Fatalf("rolled key %+v, %v", rolled, err)
+	}
+	if r := app.call("GET", "/api/v1/key", "", "", bearer(oldToken)); r.status != http.StatusUnauthorized {
+		t.Errorf("the old pair's token: %d, want 401", r.status)
+	}
+	if r := app.call("POST", "/api/v1/auth/token", formType, "grant_type=client_credentials",
+		map[string]string{"Authorization": basic(k.PublicKey, secret)}); r.status != http.StatusUnauthorized {
+		t.Errorf("a token for the old pair: %d, want 401", r.status)
+	}
+	app.token(public[1], newSecret[1])
+	if res := b.post("/settings/integrations", fmt.Sprintf("/settings/integrations/keys/%d/roll", k.ID), nil); res.status != http.StatusConflict {
+		t.Errorf("rolling the revoked pair again: %d, want 409", res.status)
+	}
+	if audit := b.get("/settings/audit").body; !strings.Contains(audit, ">roll<") || !strings.Contains(audit, "rolled from "+k.PublicKey) {
+		t.Error("the audit log does not record the roll")
+	}
+}

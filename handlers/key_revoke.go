@@ -15,11 +15,7 @@ func (h *Handlers) keyRevokeConfirm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	vm := views.KeyRevokeVM{Page: page(c, "Revoke key", "integrations"), Key: k}
-	if web.IsHTMX(c) {
-		return web.Render(c, http.StatusOK, views.KeyRevokeModal(vm))
-	}
-	return web.Render(c, http.StatusOK, views.KeyRevokePage(vm))
+	return renderConfirm(c, views.KeyConfirmVM{Page: page(c, "Revoke key", "integrations"), Key: k, Action: "revoke"})
 }
 
 func (h *Handlers) keyRevoke(c echo.Context) error {
@@ -34,6 +30,14 @@ func (h *Handlers) keyRevoke(c echo.Context) error {
 	}
 	h.secrets.m.Delete(k.PublicKey)
 	return h.afterRowChange(c, acc.ID, k.ID, "Revoked "+k.Name+". It and its tokens no longer work.")
+}
+
+// renderConfirm asks to confirm a revoke or a roll, in the modal for htmx.
+func renderConfirm(c echo.Context, vm views.KeyConfirmVM) error {
+	if web.IsHTMX(c) {
+		return web.Render(c, http.StatusOK, views.KeyConfirmModal(vm))
+	}
+	return web.Render(c, http.StatusOK, views.KeyConfirmPage(vm))
 }
 
 // toastTrigger is the HX-Trigger value that closes the modal and shows a message.

@@ -49,5 +49,7 @@ func (h *Handlers) Routes(e *echo.Echo) {
 	admin.POST("/settings/integrations/keys/:id", h.keyUpdate)
 	admin.GET("/settings/integrations/keys/:id/revoke", h.keyRevokeConfirm)
 	admin.POST("/settings/integrations/keys/:id/revoke", h.keyRevoke)
+	admin.GET("/settings/integrations/keys/:id/roll", h.keyRollConfirm)
+	admin.POST("/settings/integrations/keys/:id/roll", h.keyRoll)
 	admin.GET("/settings/audit", h.auditShow)
 }

@@ -108,9 +108,17 @@ func (vm KeyFormVM) title() string {
 
 // KeyCreatedVM shows a new key and its secret, once.
 type KeyCreatedVM struct {
-	Page   Page
-	Key    db.APIKey
-	Secret string
+	Page     Page
+	Key      db.APIKey
+	Secret   string
+	Replaced *db.APIKey // the key a roll revoked, if this one replaces it
+}
+
+func (vm KeyCreatedVM) title() string {
+	if vm.Replaced != nil {
+		return "Key rolled"
+	}
+	return "Key created"
 }
 
 // KeyRevealVM shows a key's secret after an audited reveal.
@@ -121,8 +129,16 @@ type KeyRevealVM struct {
 	Back   string
 }
 
-// KeyRevokeVM asks to confirm a revoke.
-type KeyRevokeVM struct {
-	Page Page
-	Key  db.APIKey
+// KeyConfirmVM asks to confirm a revoke or a roll.
+type KeyConfirmVM struct {
+	Page   Page
+	Key    db.APIKey
+	Action string // "revoke" or "roll"
+}
+
+func (vm KeyConfirmVM) verb() string {
+	if vm.Action == "roll" {
+		return "Roll"
+	}
+	return "Revoke"
 }
