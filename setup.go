@@ -12,10 +12,9 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"keydesk/db"
 	"keydesk/keys"
+	"keydesk/web"
 )
 
 const canaryName = "master_key_check"
@@ -114,11 +113,11 @@ func bootstrap(ctx context.Context, cfg config, store *db.DB, log *slog.Logger) 
 }
 
 func createUser(ctx context.Context, store *db.DB, acc db.Account, email, role, password string) (db.User, error) {
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), 12)
+	hash, err := web.HashPassword(password)
 	if err != nil {
 		return db.User{}, err
 	}
-	return store.CreateUser(ctx, db.User{AccountID: acc.ID, Email: strings.TrimSpace(email), PasswordHash: string(hash),
+	return store.CreateUser(ctx, db.User{AccountID: acc.ID, Email: strings.TrimSpace(email), PasswordHash: hash,
 		Role: role, CreatedAt: time.Now()})
 }
 

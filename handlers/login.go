@@ -8,16 +8,11 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
-	"golang.org/x/crypto/bcrypt"
 
 	"keydesk/db"
 	"keydesk/views"
 	"keydesk/web"
 )
-
-// dummyHash is checked against when the email is unknown, so an unknown
-// email takes as long as a wrong password.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("keydesk-timing-equaliser"), bcrypt.DefaultCost)
 
 const badLogin = "That email and password do not match an active account. Check both and try again."
 
@@ -56,13 +51,8 @@ func (h *Handlers) loginSubmit(c echo.Context) error {
 	if err != nil && !errors.Is(err, db.ErrNotFound) {
 		return err
 	}
-	hash := dummyHash
-	if err == nil {
-		hash = []byte(u.PasswordHash)
-	}
-	// The hash is always checked, so an unknown or disabled account costs the same time.
-	match := bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil
-	ok := match && err == nil && !u.Disabled
+	// A password is always checked, so an unknown or disabled account costs the same time.
+	ok := web.CheckPassword(u.PasswordHash, password) && err == nil && !u.Disabled
 	if !ok {
 		h.loginByAddr.Fail(addrKey)
 		h.loginByEmail.Fail(emailKey)
