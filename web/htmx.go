@@ -6,10 +6,7 @@ import "github.com/labstack/echo/v4"
 const (
 	HXRequest    = "HX-Request"
 	HXCurrentURL = "HX-Current-URL"
-	HXTarget     = "HX-Target"
 	HXRedirect   = "HX-Redirect"
-	HXRetarget   = "HX-Retarget"
-	HXReswap     = "HX-Reswap"
 	HXTrigger    = "HX-Trigger"
 )
 
