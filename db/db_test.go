@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -254,5 +255,23 @@ func TestUsers(t *testing.T) {
 	}
 	if n, err := d.CountUsers(ctx); err != nil || n != 1 {
 		t.Errorf("CountUsers = %d, %v; want 1", n, err)
+	}
+}
+
+func TestNewDatabaseIsOwnerOnly(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keydesk.db")
+	store, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	for _, name := range []string{path, path + "-wal"} {
+		info, err := os.Stat(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mode := info.Mode().Perm(); mode != 0o600 {
+			t.Errorf("%s has mode %o, want 600", filepath.Base(name), mode)
+		}
 	}
 }
