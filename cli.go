@@ -220,7 +220,7 @@ func userChange(cfg config, what string, args []string, stdout io.Writer) error 
 func pickAccount(ctx context.Context, store *db.DB, slug string) (db.Account, error) {
 	if slug != "" {
 		acc, err := store.AccountBySlug(ctx, slug)
-		if err == db.ErrNotFound {
+		if errors.Is(err, db.ErrNotFound) {
 			return db.Account{}, fmt.Errorf("--account %q: no such account", slug)
 		}
 		return acc, err

@@ -317,6 +317,9 @@ func (s *secretCache) open(sealer *keys.Sealer, k *db.APIKey) (*openedSecret, er
 	return o, nil
 }
 
+// forget drops a revoked key's opened secret from memory.
+func (s *secretCache) forget(public string) { s.m.Delete(public) }
+
 // secretMatches compares a presented secret with the key's in constant time.
 func (h *Handlers) secretMatches(k *db.APIKey, presented string) (bool, error) {
 	opened, err := h.secrets.open(h.sealer, k)

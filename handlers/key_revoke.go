@@ -28,7 +28,7 @@ func (h *Handlers) keyRevoke(c echo.Context) error {
 	if err != nil {
 		return notFoundAs404(err)
 	}
-	h.secrets.m.Delete(k.PublicKey)
+	h.secrets.forget(k.PublicKey)
 	return h.afterRowChange(c, acc.ID, k.ID, "Revoked "+k.Name+". It and its tokens no longer work.")
 }
 

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 
@@ -55,7 +56,7 @@ func (h *Handlers) activeKey(c echo.Context) (db.APIKey, error) {
 
 // notFoundAs404 turns a store miss into the 404 page.
 func notFoundAs404(err error) error {
-	if err == db.ErrNotFound {
+	if errors.Is(err, db.ErrNotFound) {
 		return echo.NewHTTPError(http.StatusNotFound, "That key does not exist in your account.")
 	}
 	return err
