@@ -119,6 +119,7 @@ func (d *DB) RunBackground(ctx context.Context, now func() time.Time, idle time.
 			d.FlushLastUsed(ctx)
 		case <-sweep.C:
 			d.DeleteIdleSessions(ctx, now().Add(-idle))
+			d.SweepSignInThrottle(ctx, now().Add(-time.Hour))
 		case <-tokens.C:
 			d.SweepAccessTokens(ctx, now())
 		}

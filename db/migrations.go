@@ -163,6 +163,19 @@ CREATE TABLE capture_sessions (
 CREATE INDEX capture_sessions_account ON capture_sessions(account_id, mode, id);
 CREATE UNIQUE INDEX capture_sessions_idempotency ON capture_sessions(key_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
 `,
+	// 4: sign-in throttle buckets, shared by every instance on one database.
+	`
+-- One row per bucket (an address, an email, an email from one address): the
+-- attempts in the current fixed window, in flight ones included.
+CREATE TABLE login_throttle (
+	bucket       TEXT PRIMARY KEY,
+	window_start INTEGER NOT NULL,
+	attempts     INTEGER NOT NULL,
+	failures     INTEGER NOT NULL,
+	last_failure INTEGER NOT NULL
+) STRICT;
+CREATE INDEX login_throttle_window ON login_throttle(window_start);
+`,
 }
 
 func (d *DB) migrate(ctx context.Context) error {

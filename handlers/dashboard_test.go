@@ -75,8 +75,17 @@ func TestLoginFailuresAreThrottledAndVague(t *testing.T) {
 			t.Errorf("attempt %d: typed email was not kept", i)
 		}
 	}
-	for range 4 {
-		b.post("/login", "/login", url.Values{"email": {"admin@acme.test"}, "password": {"wrong"}})
+	// Waits double after the second failure: 1 s, 2 s, 4 s.
+	b.post("/login", "/login", url.Values{"email": {"admin@acme.test"}, "password": {"wrong"}})
+	for _, wait := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second} {
+		res := b.post("/login", "/login", url.Values{"email": {"admin@acme.test"}, "password": {"wrong"}})
+		if res.status != http.StatusTooManyRequests || res.header.Get("Retry-After") != fmt.Sprint(int(wait.Seconds())) {
+			t.Fatalf("retry without waiting %v: status %d, Retry-After %q", wait, res.status, res.header.Get("Retry-After"))
+		}
+		app.clock.Advance(wait)
+		if res := b.post("/login", "/login", url.Values{"email": {"admin@acme.test"}, "password": {"wrong"}}); res.status != http.StatusUnauthorized {
+			t.Fatalf("after waiting %v: status %d", wait, res.status)
+		}
 	}
 	res := b.post("/login", "/login", url.Values{"email": {"admin@acme.test"}, "password": {testPassword}})
 	if res.status != http.StatusTooManyRequests || res.header.Get("Retry-After") == "" {

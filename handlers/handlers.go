@@ -4,7 +4,6 @@ package handlers
 
 import (
 	"log/slog"
-	"time"
 
 	"keydesk/db"
 	"keydesk/keys"
@@ -28,8 +27,7 @@ type Handlers struct {
 	now      web.Clock
 	log      *slog.Logger
 
-	loginByAddr  *web.Throttle
-	loginByEmail *web.Throttle
+	signIns *web.SignInGuard
 
 	secrets secretCache // opened API secrets, in memory only, for the API's hot path
 }
@@ -38,7 +36,6 @@ type Handlers struct {
 func New(d Deps) *Handlers {
 	return &Handlers{
 		db: d.DB, sealer: d.Sealer, sessions: d.Sessions, now: d.Clock, log: d.Logger,
-		loginByAddr:  web.NewThrottle(20, 15*time.Minute, d.Clock),
-		loginByEmail: web.NewThrottle(5, 15*time.Minute, d.Clock),
+		signIns: web.NewSignInGuard(d.DB, d.Clock),
 	}
 }

@@ -1,11 +1,13 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -35,34 +37,44 @@ func (h *Handlers) loginSubmit(c echo.Context) error {
 	if email == "" || password == "" {
 		return render(http.StatusUnprocessableEntity, "Enter your email and your password.")
 	}
-	addrKey, emailKey := "ip:"+c.RealIP(), "email:"+strings.ToLower(email)
-	for _, t := range []struct {
-		th  *web.Throttle
-		key string
-	}{{h.loginByAddr, addrKey}, {h.loginByEmail, emailKey}} {
-		if blocked, wait := t.th.Blocked(t.key); blocked {
-			mins := int(math.Ceil(wait.Minutes()))
-			c.Response().Header().Set("Retry-After", fmt.Sprint(int(math.Ceil(wait.Seconds()))))
-			return render(http.StatusTooManyRequests,
-				fmt.Sprintf("Too many failed sign-ins. Wait %d minute(s) and try again.", max(mins, 1)))
-		}
+	ctx := c.Request().Context()
+	attempt, err := h.signIns.Begin(ctx, email, c.RealIP())
+	if wait, throttled := web.IsThrottled(err); throttled {
+		c.Response().Header().Set("Retry-After", fmt.Sprint(int(math.Ceil(wait.Seconds()))))
+		return render(http.StatusTooManyRequests, throttledMessage(wait))
 	}
-	u, err := h.db.UserByEmail(c.Request().Context(), email)
-	if err != nil && !errors.Is(err, db.ErrNotFound) {
+	if err != nil {
 		return err
+	}
+	u, err := h.db.UserByEmail(ctx, email)
+	if err != nil && !errors.Is(err, db.ErrNotFound) {
+		attempt.Checked()
+		return errors.Join(err, attempt.Failed(context.WithoutCancel(ctx)))
 	}
 	// A password is always checked, so an unknown or disabled account costs the same time.
 	ok := web.CheckPassword(u.PasswordHash, password) && err == nil && !u.Disabled
+	attempt.Checked()
 	if !ok {
-		h.loginByAddr.Fail(addrKey)
-		h.loginByEmail.Fail(emailKey)
+		if err := attempt.Failed(context.WithoutCancel(ctx)); err != nil {
+			return err
+		}
 		return render(http.StatusUnauthorized, badLogin)
 	}
-	h.loginByEmail.Reset(emailKey)
+	if err := attempt.Succeeded(context.WithoutCancel(ctx)); err != nil {
+		return err
+	}
 	if err := h.sessions.SignIn(c, u); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, web.SafeNext(vm.Next, "/"))
+}
+
+// throttledMessage says how long to wait, in seconds when it is under a minute.
+func throttledMessage(wait time.Duration) string {
+	if wait < time.Minute {
+		return fmt.Sprintf("Too many sign-in attempts. Wait %d second(s) and try again.", max(int(math.Ceil(wait.Seconds())), 1))
+	}
+	return fmt.Sprintf("Too many failed sign-ins. Wait %d minute(s) and try again.", int(math.Ceil(wait.Minutes())))
 }
 
 func (h *Handlers) logout(c echo.Context) error {

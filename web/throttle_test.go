@@ -1,9 +1,14 @@
 package web
 
 import (
+	"context"
+	"fmt"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
+
+	"keydesk/db"
 )
 
 // fakeClock is a clock the test moves by hand.
@@ -24,92 +29,89 @@ func newFakeClock() *fakeClock {
 	return &fakeClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
 }
 
-func TestThrottle(t *testing.T) {
-	const max, window = 3, 15 * time.Minute
-	type step struct {
-		advance     time.Duration
-		fail        int  // failures recorded after advancing
-		reset       bool // Reset after the failures
-		wantBlocked bool
-		wantWait    time.Duration
+func newGuard(t *testing.T) (*SignInGuard, *fakeClock) {
+	t.Helper()
+	store, err := db.Open(context.Background(), filepath.Join(t.TempDir(), "keydesk.db"))
+	if err != nil {
+		t.Fatal(err)
 	}
+	t.Cleanup(func() { store.Close() })
+	clock := newFakeClock()
+	return NewSignInGuard(store, clock.now), clock
+}
+
+// try makes one attempt and reports whether it was let through to the password check.
+func try(t *testing.T, g *SignInGuard, email, addr string, succeed bool) bool {
+	t.Helper()
+	ctx := context.Background()
+	a, err := g.Begin(ctx, email, addr)
+	if _, throttled := IsThrottled(err); throttled {
+		return false
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Checked()
+	if succeed {
+		err = a.Succeeded(ctx)
+	} else {
+		err = a.Failed(ctx)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return true
+}
+
+func TestSignInGuardKeepsTheVictimsAddressOpen(t *testing.T) {
 	tests := []struct {
-		name  string
-		steps []step
+		name          string
+		attackerAddrs int // addresses the attacker fails from, 5 tries each, 5 s apart
+		wantVictimIn  bool
 	}{
-		{"below max is allowed", []step{
-			{fail: max - 1, wantBlocked: false},
-		}},
-		{"blocked at max for the whole window", []step{
-			{fail: max, wantBlocked: true, wantWait: window},
-			{advance: 5 * time.Minute, wantBlocked: true, wantWait: 10 * time.Minute},
-			{advance: 10*time.Minute - time.Second, wantBlocked: true, wantWait: time.Second},
-			{advance: time.Second, wantBlocked: false},
-		}},
-		{"sliding window: the wait runs from the oldest failure", []step{
-			{fail: 1},
-			{advance: 4 * time.Minute, fail: 1},
-			{advance: 4 * time.Minute, fail: 1, wantBlocked: true, wantWait: 7 * time.Minute},
-			{advance: 7 * time.Minute, wantBlocked: false},
-			{fail: 1, wantBlocked: true, wantWait: 4 * time.Minute},
-		}},
-		{"old failures fall out of the window", []step{
-			{fail: max - 1},
-			{advance: window, fail: 1, wantBlocked: false},
-		}},
-		{"more failures than max: wait until enough have expired", []step{
-			// Concurrent sign-ins can all pass Blocked before any of them fails.
-			{fail: 1},
-			{advance: time.Minute, fail: 1},
-			{advance: time.Minute, fail: 1, wantBlocked: true, wantWait: 13 * time.Minute},
-			{advance: time.Minute, fail: 1, wantBlocked: true, wantWait: 13 * time.Minute},
-			{advance: time.Minute, fail: 1, wantBlocked: true, wantWait: 13 * time.Minute},
-			{advance: 13*time.Minute - time.Second, wantBlocked: true, wantWait: time.Second},
-			{advance: time.Second, wantBlocked: false},
-		}},
-		{"reset forgets the failures", []step{
-			{fail: max, reset: true, wantBlocked: false},
-			{fail: max - 1, wantBlocked: false},
-			{fail: 1, wantBlocked: true, wantWait: window},
-		}},
+		{"one attacking address", 1, true},
+		{"a few attacking addresses", 4, true},
+		{"enough addresses to reach the email's ceiling", 20, false},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			clock := newFakeClock()
-			th := NewThrottle(max, window, clock.now)
-			for i, s := range tt.steps {
-				clock.advance(s.advance)
-				for range s.fail {
-					th.Fail("ip:192.0.2.1")
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			g, clock := newGuard(t)
+			for i := range tc.attackerAddrs {
+				addr := fmt.Sprintf("203.0.113.%d", i)
+				for range 5 {
+					clock.advance(5 * time.Second)
+					if !try(t, g, "Victim@Dealer.test", addr, false) {
+						t.Fatalf("attacker at %s refused before 5 tries", addr)
+					}
 				}
-				if s.reset {
-					th.Reset("ip:192.0.2.1")
+				if try(t, g, "victim@dealer.test", addr, false) {
+					t.Fatalf("attacker at %s allowed a 6th try", addr)
 				}
-				blocked, wait := th.Blocked("ip:192.0.2.1")
-				if blocked != s.wantBlocked || wait != s.wantWait {
-					t.Fatalf("step %d: Blocked = %v, %v; want %v, %v", i, blocked, wait, s.wantBlocked, s.wantWait)
-				}
-				if blocked && wait <= 0 {
-					t.Fatalf("step %d: blocked with a non-positive wait %v", i, wait)
-				}
+			}
+			if got := try(t, g, "victim@dealer.test", "198.51.100.7", true); got != tc.wantVictimIn {
+				t.Fatalf("victim from their own address let in = %v, want %v", got, tc.wantVictimIn)
 			}
 		})
 	}
 }
 
-func TestThrottleKeysAreSeparate(t *testing.T) {
-	clock := newFakeClock()
-	th := NewThrottle(2, time.Minute, clock.now)
-	th.Fail("email:a@example.com")
-	th.Fail("email:a@example.com")
-	if blocked, _ := th.Blocked("email:a@example.com"); !blocked {
-		t.Fatal("a@ not blocked after 2 failures")
+func TestSignInGuardBoundsPasswordChecks(t *testing.T) {
+	g, _ := newGuard(t)
+	g.queue = 20 * time.Millisecond
+	held := make([]*SignInAttempt, 0, cap(g.gate))
+	for i := range cap(g.gate) {
+		a, err := g.Begin(context.Background(), fmt.Sprintf("u%d@x.test", i), "192.0.2.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, a)
 	}
-	if blocked, _ := th.Blocked("email:b@example.com"); blocked {
-		t.Error("b@ blocked by a@'s failures")
+	_, err := g.Begin(context.Background(), "late@x.test", "192.0.2.1")
+	if wait, throttled := IsThrottled(err); !throttled || wait != time.Second {
+		t.Fatalf("with every password check busy: err %v, want throttled for 1s", err)
 	}
-	th.Reset("email:b@example.com")
-	if blocked, _ := th.Blocked("email:a@example.com"); !blocked {
-		t.Error("resetting b@ unblocked a@")
+	held[0].Checked()
+	if _, err := g.Begin(context.Background(), "late@x.test", "192.0.2.1"); err != nil {
+		t.Fatalf("after a check ended: %v", err)
 	}
 }
