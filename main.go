@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -18,7 +19,6 @@ import (
 	"keydesk/db"
 	"keydesk/handlers"
 	"keydesk/keys"
-	"keydesk/web"
 )
 
 func main() {
@@ -99,15 +99,14 @@ func serve(cfg config, log *slog.Logger) error {
 	if err := bootstrap(ctx, cfg, store, log); err != nil {
 		return err
 	}
-	e := web.NewServer(web.Options{Logger: log, BehindProxy: cfg.BehindProxy})
-	h := handlers.New(handlers.Deps{
-		DB: store, Sealer: sealer, Clock: time.Now, Logger: log,
-		Sessions: web.NewSessions(store, sealer.Derive("cookie-hash"), sealer.Derive("cookie-block"), time.Now),
-	})
-	h.Routes(e)
-	go store.RunBackground(ctx, time.Now, web.IdleTimeout)
+	app, err := handlers.Assemble(ctx, handlers.Config{Store: store, Sealer: sealer, Clock: time.Now, Logger: log,
+		BehindProxy: cfg.BehindProxy, InstanceID: newInstanceID(), Addr: cfg.Addr})
+	if err != nil {
+		return err
+	}
+	go app.Run(ctx)
 
-	srv := &http.Server{Addr: cfg.Addr, Handler: e, ReadHeaderTimeout: 10 * time.Second,
+	srv := &http.Server{Addr: cfg.Addr, Handler: app.Echo, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
@@ -124,4 +123,12 @@ func serve(cfg config, log *slog.Logger) error {
 		return err
 	}
 	return nil
+}
+
+// newInstanceID names this process in the instances table: host, pid and a random part.
+func newInstanceID() string {
+	host, _ := os.Hostname()
+	var b [4]byte
+	rand.Read(b[:])
+	return fmt.Sprintf("%s-%d-%x", host, os.Getpid(), b)
 }

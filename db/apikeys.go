@@ -61,6 +61,8 @@ type APIKey struct {
 	RevokedAt      time.Time
 	RevokedBy      int64
 	RevokedByEmail string
+	// TokenEpoch is in every access token of the key; bumping it ends them all.
+	TokenEpoch uint32
 }
 
 // Revoked reports whether the key can no longer authenticate.
@@ -77,7 +79,7 @@ const keyColumns = `k.id, k.account_id, k.name, k.type, k.licenses, k.mode, k.pu
 	k.theme, k.pii_mask, k.redirect_url, k.skip_interior, k.skip_odometer, k.include_disclosures, k.include_announcements,
 	k.capture_sms, k.results_sms, k.wear_and_tear, k.session_expiry,
 	k.created_at, coalesce(k.created_by, 0), coalesce(cu.email, ''), k.last_used_at,
-	k.revoked_at, coalesce(k.revoked_by, 0), coalesce(ru.email, '')`
+	k.revoked_at, coalesce(k.revoked_by, 0), coalesce(ru.email, ''), k.token_epoch`
 
 const keyFrom = ` FROM api_keys k
 	LEFT JOIN users cu ON cu.id = k.created_by
@@ -86,13 +88,16 @@ const keyFrom = ` FROM api_keys k
 // CreateAPIKey inserts a key and its audit entry in one transaction.
 // A name taken by another non-revoked key of the account is ErrDuplicate.
 func (d *DB) CreateAPIKey(ctx context.Context, k APIKey, by Actor) (APIKey, error) {
-	err := d.inTx(ctx, func(tx *sql.Tx) error {
-		if err := insertKey(ctx, tx, &k); err != nil {
+	err := d.inChangeTx(ctx, func(tx *changeTx) error {
+		if err := insertKey(ctx, tx.Tx, &k); err != nil {
 			return err
 		}
 		k.CreatedByEmail = by.Email
-		return insertAudit(ctx, tx, AuditEvent{AccountID: k.AccountID, Action: AuditCreate, KeyID: k.ID,
-			KeyName: k.Name, CreatedAt: k.CreatedAt, Detail: string(k.Type) + ", " + string(k.Mode)}, by)
+		if err := insertAudit(ctx, tx.Tx, AuditEvent{AccountID: k.AccountID, Action: AuditCreate, KeyID: k.ID,
+			KeyName: k.Name, CreatedAt: k.CreatedAt, Detail: string(k.Type) + ", " + string(k.Mode)}, by); err != nil {
+			return err
+		}
+		return keyChanged(ctx, tx, k.AccountID, k.ID, k.CreatedAt)
 	})
 	return k, err
 }
@@ -148,34 +153,38 @@ func (d *DB) APIKey(ctx context.Context, accountID, id int64) (APIKey, error) {
 	return k, nil
 }
 
-// APIKeyByPublic returns a key by its public API key, from memory when it can.
-// The returned key is shared: callers must not change it.
-func (d *DB) APIKeyByPublic(ctx context.Context, public string) (*APIKey, error) {
-	if k, ok := d.keyCache.Load(public); ok {
-		return k.(*APIKey), nil
-	}
-	gen := d.keyGen.Load()
-	k, err := scanAPIKey(d.read.QueryRowContext(ctx, `SELECT `+keyColumns+keyFrom+`WHERE k.public_key = ?`, public))
-	if err != nil {
-		return nil, err
-	}
-	// A key changed while this read ran may be older than the change: use it once, cache it never.
-	if d.keyGen.Load() == gen {
-		d.keyCache.Store(public, &k)
-	}
-	return &k, nil
+// APIKeyByPublic returns a key by its public API key.
+func (d *DB) APIKeyByPublic(ctx context.Context, public string) (APIKey, error) {
+	return scanAPIKey(d.read.QueryRowContext(ctx, `SELECT `+keyColumns+keyFrom+`WHERE k.public_key = ?`, public))
 }
 
-// forgetKey drops the cached copy of a key after a change has been committed.
-func (d *DB) forgetKey(public string) {
-	d.keyGen.Add(1)
-	d.keyCache.Delete(public)
+// APIKeyByID returns a key by id alone, for the live state that follows the change log.
+func (d *DB) APIKeyByID(ctx context.Context, id int64) (APIKey, error) {
+	return scanAPIKey(d.read.QueryRowContext(ctx, `SELECT `+keyColumns+keyFrom+`WHERE k.id = ?`, id))
+}
+
+// LiveAPIKeys returns every key of every account that is not revoked.
+func (d *DB) LiveAPIKeys(ctx context.Context) ([]APIKey, error) {
+	rows, err := d.read.QueryContext(ctx, `SELECT `+keyColumns+keyFrom+`WHERE k.revoked_at IS NULL`)
+	if err != nil {
+		return nil, fmt.Errorf("db: live keys: %w", err)
+	}
+	defer rows.Close()
+	var out []APIKey
+	for rows.Next() {
+		k, err := scanAPIKey(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
 }
 
 // UpdateAPIKeySettings changes a key's name, licenses and settings (never its
 // type, mode or secret) and writes the audit entry, with detail saying what changed.
 func (d *DB) UpdateAPIKeySettings(ctx context.Context, k APIKey, by Actor, now time.Time, detail string) error {
-	err := d.inTx(ctx, func(tx *sql.Tx) error {
+	return d.inChangeTx(ctx, func(tx *changeTx) error {
 		s := k.Settings
 		res, err := tx.ExecContext(ctx, `UPDATE api_keys SET name = ?, licenses = ?, theme = ?, pii_mask = ?,
 			redirect_url = ?, skip_interior = ?, skip_odometer = ?, include_disclosures = ?, include_announcements = ?,
@@ -193,18 +202,16 @@ func (d *DB) UpdateAPIKeySettings(ctx context.Context, k APIKey, by Actor, now t
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrNotFound
 		}
-		return insertAudit(ctx, tx, AuditEvent{AccountID: k.AccountID, Action: AuditEdit, KeyID: k.ID,
-			KeyName: k.Name, CreatedAt: now, Detail: detail}, by)
+		if err := insertAudit(ctx, tx.Tx, AuditEvent{AccountID: k.AccountID, Action: AuditEdit, KeyID: k.ID,
+			KeyName: k.Name, CreatedAt: now, Detail: detail}, by); err != nil {
+			return err
+		}
+		return keyChanged(ctx, tx, k.AccountID, k.ID, now)
 	})
-	if err == nil {
-		d.forgetKey(k.PublicKey)
-	}
-	return err
 }
 
-// RevokeAPIKey revokes a key for good, ends its access tokens and writes the
-// audit entry. The in-memory copy is dropped before this returns, so the very
-// next request with the key or any of its tokens is refused.
+// RevokeAPIKey revokes a key for good, which ends its access tokens, and
+// writes the audit entry and the change every instance applies.
 func (d *DB) RevokeAPIKey(ctx context.Context, accountID, id int64, by Actor, now time.Time) (APIKey, error) {
 	k, err := d.APIKey(ctx, accountID, id)
 	if err != nil {
@@ -213,23 +220,23 @@ func (d *DB) RevokeAPIKey(ctx context.Context, accountID, id int64, by Actor, no
 	if k.Revoked() {
 		return k, nil
 	}
-	err = d.inTx(ctx, func(tx *sql.Tx) error {
+	err = d.inChangeTx(ctx, func(tx *changeTx) error {
 		if err := revokeKey(ctx, tx, k, by, now); err != nil {
 			return err
 		}
-		return insertAudit(ctx, tx, AuditEvent{AccountID: accountID, Action: AuditRevoke, KeyID: id,
+		return insertAudit(ctx, tx.Tx, AuditEvent{AccountID: accountID, Action: AuditRevoke, KeyID: id,
 			KeyName: k.Name, CreatedAt: now}, by)
 	})
 	if err != nil {
 		return APIKey{}, err
 	}
-	d.afterRevoke(&k, by, now)
+	markRevoked(&k, by, now)
 	return k, nil
 }
 
 // RollAPIKey replaces a key with a new pair of the same name, type, mode,
 // licenses and settings, in one transaction: the old key is revoked (its
-// tokens end at once, as with RevokeAPIKey) and the new one is live.
+// tokens end, as with RevokeAPIKey) and the new one is live.
 // next carries the new pair: PublicKey, SecretSealed and SecretLast4.
 func (d *DB) RollAPIKey(ctx context.Context, accountID, id int64, next APIKey, by Actor, now time.Time) (old, rolled APIKey, err error) {
 	old, err = d.APIKey(ctx, accountID, id)
@@ -242,29 +249,32 @@ func (d *DB) RollAPIKey(ctx context.Context, accountID, id int64, next APIKey, b
 	rolled = old
 	rolled.PublicKey, rolled.SecretSealed, rolled.SecretLast4 = next.PublicKey, next.SecretSealed, next.SecretLast4
 	rolled.CreatedAt, rolled.CreatedBy, rolled.CreatedByEmail, rolled.LastUsedAt = now, by.UserID, by.Email, time.Time{}
-	err = d.inTx(ctx, func(tx *sql.Tx) error {
+	err = d.inChangeTx(ctx, func(tx *changeTx) error {
 		if err := revokeKey(ctx, tx, old, by, now); err != nil {
 			return err
 		}
-		if err := insertKey(ctx, tx, &rolled); err != nil {
+		if err := insertKey(ctx, tx.Tx, &rolled); err != nil {
 			return err
 		}
-		if err := insertAudit(ctx, tx, AuditEvent{AccountID: accountID, Action: AuditRoll, KeyID: old.ID,
+		if err := insertAudit(ctx, tx.Tx, AuditEvent{AccountID: accountID, Action: AuditRoll, KeyID: old.ID,
 			KeyName: old.Name, CreatedAt: now, Detail: "replaced " + old.PublicKey + " by " + rolled.PublicKey}, by); err != nil {
 			return err
 		}
-		return insertAudit(ctx, tx, AuditEvent{AccountID: accountID, Action: AuditCreate, KeyID: rolled.ID,
-			KeyName: rolled.Name, CreatedAt: now, Detail: "rolled from " + old.PublicKey}, by)
+		if err := insertAudit(ctx, tx.Tx, AuditEvent{AccountID: accountID, Action: AuditCreate, KeyID: rolled.ID,
+			KeyName: rolled.Name, CreatedAt: now, Detail: "rolled from " + old.PublicKey}, by); err != nil {
+			return err
+		}
+		return keyChanged(ctx, tx, accountID, rolled.ID, now)
 	})
 	if err != nil {
 		return APIKey{}, APIKey{}, err
 	}
-	d.afterRevoke(&old, by, now)
+	markRevoked(&old, by, now)
 	return old, rolled, nil
 }
 
-// revokeKey marks k revoked and deletes its tokens, inside tx.
-func revokeKey(ctx context.Context, tx *sql.Tx, k APIKey, by Actor, now time.Time) error {
+// revokeKey marks k revoked, inside tx, with the change that ends it everywhere.
+func revokeKey(ctx context.Context, tx *changeTx, k APIKey, by Actor, now time.Time) error {
 	res, err := tx.ExecContext(ctx, `UPDATE api_keys SET revoked_at = ?, revoked_by = ?
 		WHERE account_id = ? AND id = ? AND revoked_at IS NULL`, now.Unix(), nullID(by.UserID), k.AccountID, k.ID)
 	if err != nil {
@@ -273,17 +283,11 @@ func revokeKey(ctx context.Context, tx *sql.Tx, k APIKey, by Actor, now time.Tim
 	if n, _ := res.RowsAffected(); n == 0 {
 		return ErrNotFound
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM access_tokens WHERE key_id = ?`, k.ID); err != nil {
-		return fmt.Errorf("db: end key's tokens: %w", err)
-	}
-	return nil
+	return keyChanged(ctx, tx, k.AccountID, k.ID, now)
 }
 
-// afterRevoke ends a committed revoke in memory: the key's tokens and cached
-// copy go, and k says who revoked it when.
-func (d *DB) afterRevoke(k *APIKey, by Actor, now time.Time) {
-	d.endKeyTokens(k.ID)
-	d.forgetKey(k.PublicKey)
+// markRevoked makes k say who revoked it when, once the revoke is committed.
+func markRevoked(k *APIKey, by Actor, now time.Time) {
 	k.RevokedAt, k.RevokedBy, k.RevokedByEmail = now.UTC().Truncate(time.Second), by.UserID, by.Email
 }
 
@@ -336,7 +340,7 @@ func scanAPIKey(s scanner) (APIKey, error) {
 	err := s.Scan(&k.ID, &k.AccountID, &k.Name, &typ, &licenses, &mode, &k.PublicKey, &k.SecretSealed, &k.SecretLast4,
 		&st.Theme, &st.PIIMask, &st.RedirectURL, &st.SkipInterior, &st.SkipOdometer, &st.IncludeDisclosures,
 		&st.IncludeAnnouncements, &st.CaptureSMS, &st.ResultsSMS, &st.WearAndTear, &expiry,
-		&created, &k.CreatedBy, &k.CreatedByEmail, &lastUsed, &revoked, &k.RevokedBy, &k.RevokedByEmail)
+		&created, &k.CreatedBy, &k.CreatedByEmail, &lastUsed, &revoked, &k.RevokedBy, &k.RevokedByEmail, &k.TokenEpoch)
 	if errors.Is(err, sql.ErrNoRows) {
 		return APIKey{}, ErrNotFound
 	}
@@ -350,3 +354,71 @@ func scanAPIKey(s scanner) (APIKey, error) {
 }
 
 func nullID(id int64) sql.NullInt64 { return sql.NullInt64{Int64: id, Valid: id != 0} }
+
+// EndKeyTokens ends every access token of a key without revoking it, by
+// moving its token epoch on, and writes the audit entry.
+func (d *DB) EndKeyTokens(ctx context.Context, accountID, id int64, by Actor, now time.Time) (APIKey, error) {
+	k, err := d.APIKey(ctx, accountID, id)
+	if err != nil {
+		return APIKey{}, err
+	}
+	err = d.inChangeTx(ctx, func(tx *changeTx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE api_keys SET token_epoch = token_epoch + 1
+			WHERE account_id = ? AND id = ? AND revoked_at IS NULL`, accountID, id)
+		if err != nil {
+			return fmt.Errorf("db: end key's tokens: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		if err := insertAudit(ctx, tx.Tx, AuditEvent{AccountID: accountID, Action: AuditEndTokens, KeyID: id,
+			KeyName: k.Name, CreatedAt: now}, by); err != nil {
+			return err
+		}
+		return keyChanged(ctx, tx, accountID, id, now)
+	})
+	if err != nil {
+		return APIKey{}, err
+	}
+	k.TokenEpoch++
+	return k, nil
+}
+
+// RevokeToken remembers one access token of a key as revoked until it would
+// have expired (RFC 7009).
+func (d *DB) RevokeToken(ctx context.Context, accountID, keyID int64, id []byte, expires, now time.Time) error {
+	return d.inChangeTx(ctx, func(tx *changeTx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO revoked_tokens (token_id, key_id, expires_at) VALUES (?, ?, ?)
+			ON CONFLICT (token_id) DO NOTHING`, id, keyID, expires.Unix()); err != nil {
+			return fmt.Errorf("db: revoke token: %w", err)
+		}
+		return logChange(ctx, tx, Change{Kind: ChangeToken, AccountID: accountID, KeyID: keyID, TokenID: id,
+			Until: expires, CreatedAt: now})
+	})
+}
+
+// RevokedToken is a token revoked on its own, and when it would have expired.
+type RevokedToken struct {
+	ID        []byte
+	ExpiresAt time.Time
+}
+
+// RevokedTokens returns the revoked tokens that have not expired by now.
+func (d *DB) RevokedTokens(ctx context.Context, now time.Time) ([]RevokedToken, error) {
+	rows, err := d.read.QueryContext(ctx, `SELECT token_id, expires_at FROM revoked_tokens WHERE expires_at >= ?`, now.Unix())
+	if err != nil {
+		return nil, fmt.Errorf("db: revoked tokens: %w", err)
+	}
+	defer rows.Close()
+	var out []RevokedToken
+	for rows.Next() {
+		var t RevokedToken
+		var exp int64
+		if err := rows.Scan(&t.ID, &exp); err != nil {
+			return nil, fmt.Errorf("db: revoked tokens: %w", err)
+		}
+		t.ExpiresAt = time.Unix(exp, 0).UTC()
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}

@@ -14,6 +14,8 @@ const (
 	AuditReveal = "reveal"
 	AuditRevoke = "revoke"
 	AuditRoll   = "roll"
+	// AuditEndTokens: every access token of a key was ended, the key kept.
+	AuditEndTokens = "end_tokens"
 )
 
 // AuditEvent is one line of an account's audit log.

@@ -13,24 +13,17 @@ import (
 const maxBatch = 1024
 
 // lingerAsync is how long the writer waits to fill a batch when nobody is
-// waiting for its commit (token hashes): fewer, larger commits leave the CPU
-// to the requests. A token is live in memory before it reaches the table.
+// waiting for its commit: fewer, larger commits leave the CPU to the requests.
 const lingerAsync = 50 * time.Millisecond
 
 // ErrClosed is returned for a write queued after the store was closed.
 var ErrClosed = errors.New("db: closed")
 
-// apiState is the API's share of the store: the group-commit writer, the
-// live access tokens and the account cache. Everything starts on first use.
+// apiState is the API's share of the store: the group-commit writer, started on first use.
 type apiState struct {
 	mu     sync.Mutex
 	writer *writer
 	closed bool
-
-	tokensOnce sync.Once
-	tokens     *tokenStore
-
-	accounts sync.Map // account id → *cachedAccount
 }
 
 // writeOp is one queued write: apply runs inside the batch's transaction,
@@ -55,10 +48,9 @@ type writer struct {
 // writeStmts are the writer's statements, prepared once on the write
 // connection and bound to each batch's transaction.
 type writeStmts struct {
-	tx          *sql.Tx
-	insertToken *sql.Stmt
-	insertLead  *sql.Stmt
-	leadByIdem  *sql.Stmt
+	tx         *sql.Tx
+	insertLead *sql.Stmt
+	leadByIdem *sql.Stmt
 }
 
 // queue returns the running writer, starting it on first use, or nil once
@@ -179,7 +171,6 @@ func (d *DB) prepareWriteStmts(ctx context.Context) (*writeStmts, error) {
 			*dst, err = d.write.PrepareContext(ctx, query)
 		}
 	}
-	prep(&s.insertToken, insertTokenSQL)
 	prep(&s.insertLead, insertLeadSQL)
 	prep(&s.leadByIdem, leadByIdempotencySQL)
 	if err != nil {
@@ -197,10 +188,9 @@ func (d *DB) commitBatch(ctx context.Context, prepared *writeStmts, batch []writ
 		return
 	}
 	s := &writeStmts{
-		tx:          tx,
-		insertToken: tx.StmtContext(ctx, prepared.insertToken),
-		insertLead:  tx.StmtContext(ctx, prepared.insertLead),
-		leadByIdem:  tx.StmtContext(ctx, prepared.leadByIdem),
+		tx:         tx,
+		insertLead: tx.StmtContext(ctx, prepared.insertLead),
+		leadByIdem: tx.StmtContext(ctx, prepared.leadByIdem),
 	}
 	errs := make([]error, len(batch))
 	for i, op := range batch {

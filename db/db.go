@@ -11,7 +11,6 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -28,13 +27,16 @@ type DB struct {
 	write *sql.DB
 	read  *sql.DB
 
-	keyCache sync.Map      // public API key → *APIKey, dropped whenever the key changes
-	keyGen   atomic.Uint64 // bumped on every key change, so a read that raced one is not cached
+	// OnChange, when set, runs after a transaction that wrote to the change
+	// log commits, with the change's sequence number; its error is the
+	// mutation's error. The live authentication state sets it to apply the
+	// change here and wait until every instance has.
+	OnChange func(ctx context.Context, seq int64) error
 
 	lastUsedMu sync.Mutex
 	lastUsed   map[int64]int64 // key id → unix seconds, not yet written
 
-	api apiState // access tokens, the group-commit writer, cached accounts
+	api apiState // the group-commit writer
 }
 
 // Open opens (creating if needed) the database at path and migrates it.
@@ -103,14 +105,13 @@ func isUniqueViolation(err error) bool {
 }
 
 // RunBackground does the store's periodic work until ctx ends: writing
-// batched last-used times, dropping idle sessions and expired access tokens.
+// batched last-used times, dropping idle sessions, old throttle buckets,
+// revoked tokens past their expiry and old changes.
 func (d *DB) RunBackground(ctx context.Context, now func() time.Time, idle time.Duration) {
 	flush := time.NewTicker(2 * time.Second)
 	defer flush.Stop()
 	sweep := time.NewTicker(10 * time.Minute)
 	defer sweep.Stop()
-	tokens := time.NewTicker(time.Minute)
-	defer tokens.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -120,8 +121,7 @@ func (d *DB) RunBackground(ctx context.Context, now func() time.Time, idle time.
 		case <-sweep.C:
 			d.DeleteIdleSessions(ctx, now().Add(-idle))
 			d.SweepSignInThrottle(ctx, now().Add(-time.Hour))
-		case <-tokens.C:
-			d.SweepAccessTokens(ctx, now())
+			d.SweepChanges(ctx, now())
 		}
 	}
 }

@@ -76,7 +76,7 @@ func TestOpenMigratesOnce(t *testing.T) {
 	if version != len(migrations) {
 		t.Fatalf("user_version = %d, want %d", version, len(migrations))
 	}
-	for _, table := range []string{"meta", "accounts", "users", "sessions", "api_keys", "audit_events", "access_tokens", "leads"} {
+	for _, table := range []string{"meta", "accounts", "users", "sessions", "api_keys", "audit_events", "leads", "login_throttle", "changes", "instances", "revoked_tokens"} {
 		var n int
 		if err := d.read.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?`, table).Scan(&n); err != nil {
 			t.Fatal(err)

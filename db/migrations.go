@@ -176,6 +176,41 @@ CREATE TABLE login_throttle (
 ) STRICT;
 CREATE INDEX login_throttle_window ON login_throttle(window_start);
 `,
+	// 5: self-validating access tokens (none stored), the change log every
+	// instance follows, the instances following it, and revoked token ids.
+	`
+DROP TABLE access_tokens;
+ALTER TABLE api_keys ADD COLUMN token_epoch INTEGER NOT NULL DEFAULT 0;
+
+-- Append-only: every change that decides whether a credential is valid, in
+-- commit order. Instances apply it to their live state.
+CREATE TABLE changes (
+	seq        INTEGER PRIMARY KEY,
+	kind       TEXT NOT NULL,
+	account_id INTEGER NOT NULL,
+	key_id     INTEGER,
+	token_id   BLOB,
+	until      INTEGER,
+	created_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX changes_created ON changes(created_at);
+
+CREATE TABLE instances (
+	id           TEXT PRIMARY KEY,
+	addr         TEXT NOT NULL,
+	applied_seq  INTEGER NOT NULL,
+	started_at   INTEGER NOT NULL,
+	heartbeat_ms INTEGER NOT NULL
+) STRICT;
+
+-- An access token revoked on its own, remembered until it would have expired.
+CREATE TABLE revoked_tokens (
+	token_id   BLOB PRIMARY KEY,
+	key_id     INTEGER NOT NULL REFERENCES api_keys(id),
+	expires_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX revoked_tokens_expiry ON revoked_tokens(expires_at);
+`,
 }
 
 func (d *DB) migrate(ctx context.Context) error {

@@ -1,14 +1,11 @@
 package handlers
 
 import (
-	"bytes"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -88,6 +85,9 @@ type apiHandler func(c echo.Context, caller *apiCaller) error
 // license, records the key's use and runs fn.
 func (h *Handlers) api(need scopeSet, license string, fn apiHandler) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		if err := h.inStep(c); err != nil {
+			return err
+		}
 		caller, err := h.authenticate(c)
 		if err != nil {
 			return err
@@ -133,36 +133,17 @@ var (
 	errMalformedToken = errors.New("malformed access token")
 )
 
-// accessTokenPrefix marks keydesk access tokens; 43 base64url characters follow (256 bits).
-const (
-	accessTokenPrefix = "kdt_"
-	accessTokenLen    = len(accessTokenPrefix) + 43
-)
-
-// parseBearer reads "Bearer <token>" (RFC 6750 §2.1) and checks the token's shape.
+// parseBearer reads "Bearer <token>" (RFC 6750 §2.1) and checks the token's length.
 func parseBearer(header string) (string, error) {
 	scheme, token, _ := strings.Cut(header, " ")
 	if !strings.EqualFold(scheme, "Bearer") {
 		return "", errNotBearer
 	}
 	token = strings.TrimLeft(token, " ")
-	if !validAccessToken(token) {
+	if len(token) != keys.TokenLen || !strings.HasPrefix(token, keys.TokenPrefix) {
 		return "", errMalformedToken
 	}
 	return token, nil
-}
-
-func validAccessToken(t string) bool {
-	if len(t) != accessTokenLen || !strings.HasPrefix(t, accessTokenPrefix) {
-		return false
-	}
-	for i := len(accessTokenPrefix); i < len(t); i++ {
-		c := t[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
 }
 
 func (h *Handlers) authenticateBearer(c echo.Context, header string) (*apiCaller, error) {
@@ -175,23 +156,11 @@ func (h *Handlers) authenticateBearer(c echo.Context, header string) (*apiCaller
 	if err != nil {
 		return nil, bearerChallenge(c, http.StatusUnauthorized, "invalid_token", "The access token is malformed.")
 	}
-	t, ok := h.db.LiveAccessToken(token, h.now())
-	if !ok {
+	k, t := h.live.Token(token)
+	if k == nil {
 		return nil, bearerChallenge(c, http.StatusUnauthorized, "invalid_token", "The access token is unknown, expired or revoked.")
 	}
-	k, err := h.db.APIKeyByPublic(c.Request().Context(), t.PublicKey)
-	if errors.Is(err, db.ErrNotFound) || err == nil && h.db.KeyRevoked(k) {
-		return nil, bearerChallenge(c, http.StatusUnauthorized, "invalid_token", "The access token is unknown, expired or revoked.")
-	}
-	if err != nil {
-		return nil, err
-	}
-	acc, err := h.db.CachedAccount(c.Request().Context(), k.AccountID)
-	if err != nil {
-		return nil, err
-	}
-	granted, _ := parseScope(t.Scope)
-	return &apiCaller{key: k, account: acc, scope: granted & keyScope(k.Type), via: "bearer"}, nil
+	return &apiCaller{key: &k.APIKey, account: k.Account, scope: scopeSet(t.Scope) & keyScope(k.Type), via: "bearer"}, nil
 }
 
 // bearerChallenge is an RFC 6750 §3 error: the WWW-Authenticate header and the same in the JSON body.
@@ -269,64 +238,27 @@ func (h *Handlers) verifySignature(c echo.Context, headers signatureHeaders) (*a
 		return nil, &web.APIError{Status: http.StatusUnauthorized, Code: "stale_timestamp",
 			Message: "API-Timestamp is more than 5 minutes from the server's clock: sign each request with the current UTC time."}
 	}
-	ctx := c.Request().Context()
-	k, err := h.db.APIKeyByPublic(ctx, req.apiKey)
-	if errors.Is(err, db.ErrNotFound) || err == nil && h.db.KeyRevoked(k) {
+	k, err := h.live.Signed(req.apiKey, func(v *keys.Verifier, slug string) bool {
+		return v.Verify(slug, req.apiKey, req.timestamp, req.token)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if k == nil {
 		return nil, errBadSignature
 	}
-	if err != nil {
-		return nil, err
-	}
-	acc, err := h.db.CachedAccount(ctx, k.AccountID)
-	if err != nil {
-		return nil, err
-	}
-	opened, err := h.secrets.open(h.sealer, k)
-	if err != nil {
-		return nil, err
-	}
-	if !opened.verifier.Verify(acc.Slug, req.apiKey, req.timestamp, req.token) {
-		return nil, errBadSignature
-	}
-	return &apiCaller{key: k, account: acc, scope: keyScope(k.Type), via: "signature"}, nil
+	return &apiCaller{key: &k.APIKey, account: k.Account, scope: keyScope(k.Type), via: "signature"}, nil
 }
 
-// secretCache keeps opened API secrets in memory so the hot path does not
-// decrypt on every request. An entry is used only while the key's sealed
-// secret is unchanged.
-type secretCache struct{ m sync.Map } // public API key → *openedSecret
-
-type openedSecret struct {
-	sealed   []byte
-	secret   string
-	verifier *keys.Verifier
-}
-
-func (s *secretCache) open(sealer *keys.Sealer, k *db.APIKey) (*openedSecret, error) {
-	if v, ok := s.m.Load(k.PublicKey); ok {
-		if o := v.(*openedSecret); bytes.Equal(o.sealed, k.SecretSealed) {
-			return o, nil
-		}
+// inStep refuses API calls while this instance is behind the change log: a
+// revoke it has not applied yet may already have been answered elsewhere.
+func (h *Handlers) inStep(c echo.Context) error {
+	if h.live.InSync() {
+		return nil
 	}
-	secret, err := sealer.Open(k.SecretSealed, k.PublicKey)
-	if err != nil {
-		return nil, fmt.Errorf("handlers: open secret of key %d: %w", k.ID, err)
-	}
-	o := &openedSecret{sealed: k.SecretSealed, secret: secret, verifier: keys.NewVerifier(secret)}
-	s.m.Store(k.PublicKey, o)
-	return o, nil
-}
-
-// forget drops a revoked key's opened secret from memory.
-func (s *secretCache) forget(public string) { s.m.Delete(public) }
-
-// secretMatches compares a presented secret with the key's in constant time.
-func (h *Handlers) secretMatches(k *db.APIKey, presented string) (bool, error) {
-	opened, err := h.secrets.open(h.sealer, k)
-	if err != nil {
-		return false, err
-	}
-	return subtle.ConstantTimeCompare([]byte(opened.secret), []byte(presented)) == 1, nil
+	c.Response().Header().Set("Retry-After", "2")
+	return &web.APIError{Status: http.StatusServiceUnavailable, Code: "temporarily_unavailable",
+		Message: "This keydesk instance cannot confirm which keys are valid right now; try again in a few seconds."}
 }
 
 // apiNotFound answers unknown API paths in JSON, keeping them out of the

@@ -81,17 +81,17 @@ func signedHeaders(slug, public, secret string, at time.Time) map[string]string 
 // apiFixture is an account with one key of each type, live, holding leads.
 type apiFixture struct {
 	acc                   db.Account
-	admin                 db.User
+	admin, dealer         db.User
 	write, rw             db.APIKey
 	writeSecret, rwSecret string
 }
 
 func (a *testApp) apiFixture(slug string) apiFixture {
 	a.t.Helper()
-	acc, admin, _ := a.account(slug, db.LicenseLeads, db.LicenseCapture)
+	acc, admin, dealer := a.account(slug, db.LicenseLeads, db.LicenseCapture)
 	w, ws := a.key(acc, admin, "Website form", db.DigitalRequests, keys.Live, db.LicenseLeads)
 	rw, rws := a.key(acc, admin, "CRM", db.Integration, keys.Live, db.LicenseLeads)
-	return apiFixture{acc: acc, admin: admin, write: w, rw: rw, writeSecret: ws, rwSecret: rws}
+	return apiFixture{acc: acc, admin: admin, dealer: dealer, write: w, rw: rw, writeSecret: ws, rwSecret: rws}
 }
 
 // apiError decodes an API error body.

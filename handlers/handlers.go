@@ -7,12 +7,14 @@ import (
 
 	"keydesk/db"
 	"keydesk/keys"
+	"keydesk/keys/live"
 	"keydesk/web"
 )
 
 // Deps are what the handlers need, passed in by main.
 type Deps struct {
 	DB       *db.DB
+	Live     *live.State
 	Sealer   *keys.Sealer
 	Sessions *web.Sessions
 	Clock    web.Clock
@@ -22,20 +24,21 @@ type Deps struct {
 // Handlers serves every route of keydesk.
 type Handlers struct {
 	db       *db.DB
+	live     *live.State
 	sealer   *keys.Sealer
 	sessions *web.Sessions
 	now      web.Clock
 	log      *slog.Logger
 
-	signIns *web.SignInGuard
-
-	secrets secretCache // opened API secrets, in memory only, for the API's hot path
+	signIns        *web.SignInGuard
+	clientFailures *clientFailures
 }
 
 // New returns Handlers over deps.
 func New(d Deps) *Handlers {
 	return &Handlers{
-		db: d.DB, sealer: d.Sealer, sessions: d.Sessions, now: d.Clock, log: d.Logger,
-		signIns: web.NewSignInGuard(d.DB, d.Clock),
+		db: d.DB, live: d.Live, sealer: d.Sealer, sessions: d.Sessions, now: d.Clock, log: d.Logger,
+		signIns:        web.NewSignInGuard(d.DB, d.Clock),
+		clientFailures: newClientFailures(d.Clock),
 	}
 }

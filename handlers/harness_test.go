@@ -15,11 +15,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/labstack/echo/v4"
 	"golang.org/x/crypto/bcrypt"
 
 	"keydesk/db"
 	"keydesk/keys"
-	"keydesk/web"
 )
 
 // testClock is a clock tests move by hand.
@@ -44,31 +44,50 @@ type testApp struct {
 	clock  *testClock
 	logs   *strings.Builder
 	dbPath string
+	echo   *echo.Echo
+	stop   func()
 }
 
 func newTestApp(t *testing.T) *testApp {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "keydesk.db")
-	store, err := db.Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	sealer, err := keys.NewSealer([]byte("0123456789abcdef0123456789abcdef"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	clock := &testClock{t: time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)}
+	return startTestApp(t, filepath.Join(t.TempDir(), "keydesk.db"), sealer, clock)
+}
+
+// restart stops a's server and store and starts a new process's worth over the same database.
+func (a *testApp) restart() *testApp {
+	a.t.Helper()
+	a.stop()
+	return startTestApp(a.t, a.dbPath, a.sealer, a.clock)
+}
+
+func startTestApp(t *testing.T, path string, sealer *keys.Sealer, clock *testClock) *testApp {
+	t.Helper()
+	store, err := db.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
 	logs := &strings.Builder{}
 	var logMu sync.Mutex
 	logger := slog.New(slog.NewTextHandler(lockedWriter{w: logs, mu: &logMu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	e := web.NewServer(web.Options{Logger: logger})
-	New(Deps{
-		DB: store, Sealer: sealer, Clock: clock.Now, Logger: logger,
-		Sessions: web.NewSessions(store, sealer.Derive("cookie-hash"), sealer.Derive("cookie-block")[:32], clock.Now),
-	}).Routes(e)
-	srv := httptest.NewServer(e)
-	t.Cleanup(func() { srv.Close(); store.Close() })
-	return &testApp{t: t, srv: srv, db: store, sealer: sealer, clock: clock, logs: logs, dbPath: path}
+	app, err := Assemble(context.Background(), Config{Store: store, Sealer: sealer, Clock: clock.Now, Logger: logger,
+		InstanceID: t.Name(), Addr: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan struct{})
+	go func() { app.Run(ctx); close(ran) }()
+	srv := httptest.NewServer(app.Echo)
+	a := &testApp{t: t, srv: srv, db: store, sealer: sealer, clock: clock, logs: logs, dbPath: path, echo: app.Echo}
+	var once sync.Once
+	a.stop = func() { once.Do(func() { srv.Close(); cancel(); <-ran; store.Close() }) }
+	t.Cleanup(a.stop)
+	return a
 }
 
 type lockedWriter struct {

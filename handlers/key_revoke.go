@@ -28,7 +28,6 @@ func (h *Handlers) keyRevoke(c echo.Context) error {
 	if err != nil {
 		return notFoundAs404(err)
 	}
-	h.secrets.forget(k.PublicKey)
 	return h.afterRowChange(c, acc.ID, k.ID, "Revoked "+k.Name+". It and its tokens no longer work.")
 }
 

@@ -32,7 +32,6 @@ func (h *Handlers) keyRoll(c echo.Context) error {
 	if err != nil {
 		return notFoundAs404(err)
 	}
-	h.secrets.forget(old.PublicKey)
 	vm := views.KeyCreatedVM{Page: page(c, "Key rolled", "integrations"), Key: rolled, Secret: secret, Replaced: &old}
 	if web.IsHTMX(c) {
 		return web.Render(c, http.StatusCreated, views.KeyCreatedModal(vm))

@@ -51,5 +51,6 @@ func (h *Handlers) Routes(e *echo.Echo) {
 	admin.POST("/settings/integrations/keys/:id/revoke", h.keyRevoke)
 	admin.GET("/settings/integrations/keys/:id/roll", h.keyRollConfirm)
 	admin.POST("/settings/integrations/keys/:id/roll", h.keyRoll)
+	admin.POST("/settings/integrations/keys/:id/end-tokens", h.keyEndTokens)
 	admin.GET("/settings/audit", h.auditShow)
 }

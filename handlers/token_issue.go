@@ -1,17 +1,15 @@
 package handlers
 
 import (
-	"crypto/rand"
-	"encoding/base64"
-	"errors"
+	"math"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
-	"keydesk/db"
 	"keydesk/keys"
+	"keydesk/keys/live"
 )
 
 // accessTokenLifetime is how long an access token lives (CarBuddii: 1800 s).
@@ -52,19 +50,8 @@ func (h *Handlers) tokenIssue(c echo.Context) error {
 		}
 		granted = asked
 	}
-	now := h.now()
-	token := newAccessToken()
-	ok, err := h.db.StoreAccessToken(c.Request().Context(), token, db.AccessToken{
-		KeyID: k.ID, PublicKey: k.PublicKey, Scope: granted.String(),
-		CreatedAt: now, ExpiresAt: now.Add(accessTokenLifetime),
-	})
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return errInvalidClient.reply(c) // revoked while we were answering
-	}
-	h.db.TouchAPIKey(k.ID, now)
+	token, _ := h.live.MintToken(k, uint8(granted), accessTokenLifetime)
+	h.db.TouchAPIKey(k.ID, h.now())
 	body := make([]byte, 0, 160)
 	body = append(body, `{"access_token":"`...)
 	body = append(body, token...)
@@ -77,8 +64,13 @@ func (h *Handlers) tokenIssue(c echo.Context) error {
 }
 
 // authenticateClient finds the key of a client's credentials; anything
-// wrong is the same invalid_client, so a caller learns nothing about which part.
-func (h *Handlers) authenticateClient(c echo.Context, req clientRequest) (*db.APIKey, *oauthError, error) {
+// wrong is the same invalid_client, so a caller learns nothing about which
+// part. Repeated failures from one address or against one key are refused
+// for a while with 429, before any secret is compared.
+func (h *Handlers) authenticateClient(c echo.Context, req clientRequest) (*live.Key, *oauthError, error) {
+	if err := h.inStep(c); err != nil {
+		return nil, nil, err
+	}
 	if req.clientID == "" {
 		return nil, errInvalidClient, nil
 	}
@@ -87,29 +79,20 @@ func (h *Handlers) authenticateClient(c echo.Context, req clientRequest) (*db.AP
 	if kerr != nil || serr != nil || keyMode != secretMode {
 		return nil, errInvalidClient, nil
 	}
-	k, err := h.db.APIKeyByPublic(c.Request().Context(), req.clientID)
-	if errors.Is(err, db.ErrNotFound) {
-		return nil, errInvalidClient, nil
+	attempt, wait := h.clientFailures.Begin("addr:"+c.RealIP(), "key:"+req.clientID)
+	if attempt == nil {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		return nil, &oauthError{http.StatusTooManyRequests, "invalid_client",
+			"Too many failed attempts with this API key or from this address: wait " +
+				strconv.Itoa(int(math.Ceil(wait.Seconds()))) + " s and try again."}, nil
 	}
+	k, err := h.live.Client(req.clientID, req.clientSecret)
 	if err != nil {
 		return nil, nil, err
 	}
-	if h.db.KeyRevoked(k) {
+	if k == nil {
 		return nil, errInvalidClient, nil
 	}
-	ok, err := h.secretMatches(k, req.clientSecret)
-	if err != nil {
-		return nil, nil, err
-	}
-	if !ok {
-		return nil, errInvalidClient, nil
-	}
+	attempt.Succeeded()
 	return k, nil, nil
-}
-
-// newAccessToken returns kdt_ and 256 random bits, base64url.
-func newAccessToken() string {
-	var b [32]byte
-	rand.Read(b[:])
-	return accessTokenPrefix + base64.RawURLEncoding.EncodeToString(b[:])
 }

@@ -28,8 +28,10 @@ func (h *Handlers) tokenRevoke(c echo.Context) error {
 		return oerr.reply(c)
 	}
 	h.db.TouchAPIKey(k.ID, h.now())
-	if validAccessToken(req.token) {
-		if err := h.db.RevokeAccessToken(c.Request().Context(), req.token, k.ID); err != nil {
+	// Only a token of this key that is still live is worth remembering.
+	if t, ok := h.live.ParseToken(req.token); ok && t.KeyID == k.ID && h.now().Before(t.ExpiresAt) {
+		err := h.db.RevokeToken(c.Request().Context(), k.AccountID, k.ID, t.ID[:], t.ExpiresAt, h.now())
+		if err != nil {
 			return err
 		}
 	}

@@ -1,0 +1,58 @@
+package handlers
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/labstack/echo/v4"
+
+	"keydesk/db"
+	"keydesk/keys"
+	"keydesk/keys/live"
+	"keydesk/web"
+)
+
+// Config is what keydesk is assembled from.
+type Config struct {
+	Store       *db.DB
+	Sealer      *keys.Sealer
+	Clock       web.Clock
+	Logger      *slog.Logger
+	BehindProxy bool
+	// InstanceID and Addr name this process among the instances on one database.
+	InstanceID, Addr string
+}
+
+// App is keydesk assembled: the store, the live authentication state
+// following the store's change log, sessions and every route.
+type App struct {
+	Echo  *echo.Echo
+	Store *db.DB
+	Live  *live.State
+	clock web.Clock
+}
+
+// Assemble builds keydesk over cfg. It is the one place the server is
+// wired, for main, the tests and the benchmark alike.
+func Assemble(ctx context.Context, cfg Config) (*App, error) {
+	state, err := live.New(ctx, cfg.Store, live.Options{Sealer: cfg.Sealer, Clock: cfg.Clock, Logger: cfg.Logger,
+		InstanceID: cfg.InstanceID, Addr: cfg.Addr})
+	if err != nil {
+		return nil, err
+	}
+	// Every committed change counts here, and on every instance, before the request that made it is answered.
+	cfg.Store.OnChange = state.Propagate
+	e := web.NewServer(web.Options{Logger: cfg.Logger, BehindProxy: cfg.BehindProxy})
+	New(Deps{
+		DB: cfg.Store, Live: state, Sealer: cfg.Sealer, Clock: cfg.Clock, Logger: cfg.Logger,
+		Sessions: web.NewSessions(cfg.Store, cfg.Sealer.Derive("cookie-hash"), cfg.Sealer.Derive("cookie-block"), cfg.Clock),
+	}).Routes(e)
+	return &App{Echo: e, Store: cfg.Store, Live: state, clock: cfg.Clock}, nil
+}
+
+// Run does the background work until ctx ends: following the change log
+// and the store's periodic writes and sweeps.
+func (a *App) Run(ctx context.Context) {
+	go a.Live.Run(ctx)
+	a.Store.RunBackground(ctx, a.clock, web.IdleTimeout)
+}
