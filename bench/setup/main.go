@@ -16,6 +16,7 @@ import (
 
 	"keydesk/db"
 	"keydesk/keys"
+	"keydesk/web"
 )
 
 const slug = "bench-motors"
@@ -44,8 +45,15 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	// The admin signs in only for the revoke benchmark; "!" matches no password.
+	hash := "!"
+	if pw := os.Getenv("KEYDESK_ADMIN_PASSWORD"); pw != "" {
+		if hash, err = web.HashPassword(pw); err != nil {
+			log.Fatal(err)
+		}
+	}
 	admin, err := store.CreateUser(ctx, db.User{AccountID: acc.ID, Email: "bench@bench-motors.test",
-		PasswordHash: "!", Role: db.RoleAdmin, CreatedAt: now}) // "!" matches no password
+		PasswordHash: hash, Role: db.RoleAdmin, CreatedAt: now})
 	if err != nil {
 		log.Fatal(err)
 	}
