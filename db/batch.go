@@ -55,7 +55,7 @@ type writer struct {
 // writeStmts are the writer's statements, prepared once on the write
 // connection and bound to each batch's transaction.
 type writeStmts struct {
-	tx          *sql.Tx
+	tx          *Tx
 	insertToken *sql.Stmt
 	insertLead  *sql.Stmt
 	leadByIdem  *sql.Stmt

@@ -66,26 +66,25 @@ const captureSessionFrom = ` FROM capture_sessions s JOIN api_keys k ON k.id = s
 // first one with replayed set, or ErrIdempotencyMismatch when the request differs.
 func (d *DB) CreateCaptureSession(ctx context.Context, s CaptureSession) (stored CaptureSession, replayed bool, err error) {
 	s.CreatedAt, s.ExpiresAt = s.CreatedAt.UTC().Truncate(time.Second), s.ExpiresAt.UTC().Truncate(time.Second)
-	err = d.inTx(ctx, func(tx *sql.Tx) error {
+	err = d.inTx(ctx, func(tx *Tx) error {
 		st := s.Settings
-		res, err := tx.ExecContext(ctx, `INSERT INTO capture_sessions (public_id, account_id, key_id, mode,
+		err := tx.QueryRowContext(ctx, `INSERT INTO capture_sessions (public_id, account_id, key_id, mode,
 			customer_name, customer_email, customer_phone, vin, year, make, model, stock_number,
 			theme, pii_mask, redirect_url, skip_interior, skip_odometer, include_disclosures, include_announcements,
 			wear_and_tear, capture_url, capture_sms, idempotency_key, request_hash, created_at, expires_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (key_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`,
+			ON CONFLICT (key_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id`,
 			s.PublicID, s.AccountID, s.KeyID, string(s.Mode),
 			s.CustomerName, s.CustomerEmail, s.CustomerPhone, s.VIN, nullIfZero(s.Year), s.Make, s.Model, s.StockNumber,
 			st.Theme, st.PIIMask, st.RedirectURL, st.SkipInterior, st.SkipOdometer, st.IncludeDisclosures,
 			st.IncludeAnnouncements, st.WearAndTear, s.CaptureURL, s.CaptureSMS, nullIfEmpty(s.IdempotencyKey), s.RequestHash,
-			s.CreatedAt.Unix(), s.ExpiresAt.Unix())
-		if err != nil {
-			return fmt.Errorf("db: create capture session: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 1 {
-			s.ID, _ = res.LastInsertId()
+			s.CreatedAt.Unix(), s.ExpiresAt.Unix()).Scan(&s.ID)
+		if err == nil {
 			stored = s
 			return nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("db: create capture session: %w", err)
 		}
 		first, err := scanCaptureSession(tx.QueryRowContext(ctx, `SELECT `+captureSessionColumns+captureSessionFrom+
 			`WHERE s.account_id = ? AND s.key_id = ? AND s.idempotency_key = ?`, s.AccountID, s.KeyID, s.IdempotencyKey))

@@ -23,10 +23,14 @@ var ErrNotFound = errors.New("db: not found")
 // ErrDuplicate is returned when a unique value (a key name, an email, a slug) is taken.
 var ErrDuplicate = errors.New("db: already exists")
 
-// DB is the store: a single-connection pool for writes beside a pool for reads.
+// DB is the store: on SQLite a single-connection pool for writes beside a
+// pool for reads, on PostgreSQL one pool for both.
 type DB struct {
-	write *sql.DB
-	read  *sql.DB
+	write pool
+	read  pool
+
+	backend Backend
+	lock    locker // runs work that must happen once across instances
 
 	keyCache sync.Map      // public API key → *APIKey, dropped whenever the key changes
 	keyGen   atomic.Uint64 // bumped on every key change, so a read that raced one is not cached
@@ -37,8 +41,42 @@ type DB struct {
 	api apiState // access tokens, the group-commit writer, cached accounts
 }
 
-// Open opens (creating if needed) the database at path and migrates it.
-func Open(ctx context.Context, path string) (*DB, error) {
+// Backend names the database a store runs on.
+type Backend string
+
+// The two databases keydesk runs on.
+const (
+	SQLite   Backend = "sqlite"
+	Postgres Backend = "postgres"
+)
+
+// Backend returns the database the store runs on.
+func (d *DB) Backend() Backend { return d.backend }
+
+// connectFunc opens, migrates and returns a store for one kind of dsn.
+type connectFunc func(ctx context.Context, dsn string) (*DB, error)
+
+// connectors maps a dsn's URL scheme to its database; a dsn without a
+// scheme is a SQLite file path.
+var connectors = map[string]connectFunc{
+	"postgres":   openPostgres,
+	"postgresql": openPostgres,
+}
+
+// Open opens (creating if needed) and migrates the database dsn names: a
+// postgres:// URL, or else the path of a SQLite file.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	if scheme, _, ok := strings.Cut(dsn, "://"); ok {
+		connect, known := connectors[strings.ToLower(scheme)]
+		if !known {
+			return nil, fmt.Errorf("db: unknown database URL scheme %q: use postgres:// or a SQLite file path", scheme)
+		}
+		return connect(ctx, dsn)
+	}
+	return openSQLite(ctx, dsn)
+}
+
+func openSQLite(ctx context.Context, path string) (*DB, error) {
 	// busy_timeout first so every later pragma already waits instead of failing.
 	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_pragma=temp_store(MEMORY)"
 	// Made owner-only before SQLite opens it; SQLite gives its -wal and -shm files the same mode.
@@ -57,8 +95,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		write.Close()
 		return nil, fmt.Errorf("db: open %s: %w", path, err)
 	}
-	d := &DB{write: write, lastUsed: map[int64]int64{}}
-	if err := d.migrate(ctx); err != nil {
+	b := &binder{}
+	d := &DB{write: pool{write, b}, backend: SQLite, lock: processLock(path), lastUsed: map[int64]int64{}}
+	if err := d.migrateSQLite(ctx); err != nil {
 		write.Close()
 		return nil, err
 	}
@@ -69,7 +108,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	read.SetMaxOpenConns(4)
 	read.SetMaxIdleConns(4)
-	d.read = read
+	d.read = pool{read, b}
 	return d, nil
 }
 
@@ -77,13 +116,16 @@ func Open(ctx context.Context, path string) (*DB, error) {
 func (d *DB) Close() error {
 	d.stopWriter()
 	ferr := d.FlushLastUsed(context.Background())
-	rerr := d.read.Close()
-	werr := d.write.Close()
+	rerr := d.read.db.Close()
+	var werr error
+	if d.write.db != d.read.db {
+		werr = d.write.db.Close()
+	}
 	return errors.Join(ferr, rerr, werr)
 }
 
 // inTx runs fn in a write transaction, committing when it returns nil.
-func (d *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (d *DB) inTx(ctx context.Context, fn func(tx *Tx) error) error {
 	tx, err := d.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("db: begin: %w", err)
@@ -96,10 +138,6 @@ func (d *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return fmt.Errorf("db: commit: %w", err)
 	}
 	return nil
-}
-
-func isUniqueViolation(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
 }
 
 // RunBackground does the store's periodic work until ctx ends: writing

@@ -182,7 +182,7 @@ func (f PageFilter) query(selectFrom, t string, accountID int64) (string, []any)
 
 // queryAll runs a query and scans every row with scan; what names the query
 // in errors, such as "leads".
-func queryAll[T any](ctx context.Context, read *sql.DB, what string, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+func queryAll[T any](ctx context.Context, read querier, what string, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
 	rows, err := read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("db: %s: %w", what, err)

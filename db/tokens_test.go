@@ -7,7 +7,11 @@ import (
 )
 
 func TestSweepAccessTokensKeepsRingOrder(t *testing.T) {
-	d, path := fixtureStore(t)
+	forEachBackend(t, testSweepAccessTokensKeepsRingOrder)
+}
+
+func testSweepAccessTokensKeepsRingOrder(t *testing.T, dsn string) {
+	d := fixtureOpen(t, dsn)
 	acc := fixtureAccount(t, d, "acme")
 	by := fixtureUser(t, d, acc, "admin@acme.test")
 	k := fixtureKey(t, d, acc, by, "CRM")
@@ -51,7 +55,7 @@ func TestSweepAccessTokensKeepsRingOrder(t *testing.T) {
 	if err := d.Close(); err != nil {
 		t.Fatal(err)
 	}
-	again, err := Open(t.Context(), path)
+	again, err := Open(t.Context(), dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +73,7 @@ func TestSweepAccessTokensKeepsRingOrder(t *testing.T) {
 		t.Errorf("%d tokens of a revoked key", n)
 	}
 	var rows int
-	again.read.QueryRow(`SELECT count(*) FROM access_tokens WHERE key_id = ?`, k.ID).Scan(&rows)
+	again.read.QueryRowContext(t.Context(), `SELECT count(*) FROM access_tokens WHERE key_id = ?`, k.ID).Scan(&rows)
 	if rows != 0 {
 		t.Errorf("%d rows of a revoked key's tokens", rows)
 	}
