@@ -9,6 +9,7 @@ import (
 	"hash/fnv"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -38,7 +39,7 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 	conns.SetConnMaxIdleTime(5 * time.Minute)
 	if err := conns.PingContext(ctx); err != nil {
 		conns.Close()
-		return nil, fmt.Errorf("db: cannot reach PostgreSQL at %s: %w", PostgresTarget(cfg.Config.Host, cfg.Config.Port, cfg.Config.Database), redactedError(err))
+		return nil, fmt.Errorf("db: cannot reach PostgreSQL at %s: %w", PostgresTarget(cfg.Host, cfg.Port, cfg.Database), err)
 	}
 	p := pool{conns, &binder{numbered: true}}
 	d := &DB{write: p, read: p, backend: Postgres, lastUsed: map[int64]int64{}}
@@ -54,16 +55,6 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 // database, never a user or password.
 func PostgresTarget(host string, port uint16, database string) string {
 	return fmt.Sprintf("host %s, database %q", net.JoinHostPort(host, strconv.Itoa(int(port))), database)
-}
-
-// redactedError keeps the driver's reason for a failed connection but drops
-// anything else it might quote.
-func redactedError(err error) error {
-	var ne net.Error
-	if errors.As(err, &ne) {
-		return ne
-	}
-	return err
 }
 
 // locker runs fn while no other instance on the same database runs fn
@@ -120,4 +111,21 @@ func (l processLock) exclusively(ctx context.Context, name string, fn func(ctx c
 	m.(*sync.Mutex).Lock()
 	defer m.(*sync.Mutex).Unlock()
 	return fn(ctx)
+}
+
+// Describe names the database a dsn opens, for logs and messages: the
+// PostgreSQL host and database (never a user or password), or the SQLite file.
+func Describe(dsn string) string {
+	scheme, _, ok := strings.Cut(dsn, "://")
+	if !ok {
+		return dsn
+	}
+	if _, known := connectors[strings.ToLower(scheme)]; !known {
+		return scheme + " database"
+	}
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return "PostgreSQL (unreadable URL)"
+	}
+	return "PostgreSQL " + PostgresTarget(cfg.Host, cfg.Port, cfg.Database)
 }
