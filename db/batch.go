@@ -33,13 +33,18 @@ type apiState struct {
 	accounts sync.Map // account id → *cachedAccount
 }
 
-// writeOp is one queued write: apply runs inside the batch's transaction,
-// finish learns whether the whole batch committed.
+// writeOp is one queued write, either a statementOp or a rowInsert; finish
+// learns whether the whole batch committed.
 type writeOp interface {
-	apply(ctx context.Context, s *writeStmts) error
 	finish(err error)
 	// waited reports whether a request is waiting for the commit.
 	waited() bool
+}
+
+// statementOp is a write of its own statements, run inside the batch's transaction.
+type statementOp interface {
+	writeOp
+	apply(ctx context.Context, s *writeStmts) error
 }
 
 // writer is a goroutine that takes queued writes, runs as many as are waiting
@@ -57,8 +62,6 @@ type writer struct {
 type writeStmts struct {
 	tx          *Tx
 	insertToken *sql.Stmt
-	insertLead  *sql.Stmt
-	leadByIdem  *sql.Stmt
 }
 
 // queue returns the running writer, starting it on first use, or nil once
@@ -95,6 +98,28 @@ func (d *DB) enqueue(ctx context.Context, op writeOp) (*writer, error) {
 		return nil, ErrClosed
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	}
+}
+
+// commit hands op to the writer and waits until done closes, after the
+// batch that holds op has committed or failed.
+func (d *DB) commit(ctx context.Context, op writeOp, done <-chan struct{}) error {
+	w, err := d.enqueue(ctx, op)
+	if err != nil {
+		return err
+	}
+	select {
+	case <-done:
+		return nil
+	case <-w.done:
+		select {
+		case <-done:
+			return nil
+		default:
+			return ErrClosed
+		}
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
@@ -180,8 +205,6 @@ func (d *DB) prepareWriteStmts(ctx context.Context) (*writeStmts, error) {
 		}
 	}
 	prep(&s.insertToken, insertTokenSQL)
-	prep(&s.insertLead, insertLeadSQL)
-	prep(&s.leadByIdem, leadByIdempotencySQL)
 	if err != nil {
 		return nil, fmt.Errorf("db: prepare writer: %w", err)
 	}
@@ -199,12 +222,24 @@ func (d *DB) commitBatch(ctx context.Context, prepared *writeStmts, batch []writ
 	s := &writeStmts{
 		tx:          tx,
 		insertToken: tx.StmtContext(ctx, prepared.insertToken),
-		insertLead:  tx.StmtContext(ctx, prepared.insertLead),
-		leadByIdem:  tx.StmtContext(ctx, prepared.leadByIdem),
 	}
 	errs := make([]error, len(batch))
+	var tables []*insertTable
+	rows := map[*insertTable][]rowInsert{}
 	for i, op := range batch {
-		errs[i] = op.apply(ctx, s)
+		switch op := op.(type) {
+		case rowInsert:
+			t := op.table()
+			if rows[t] == nil {
+				tables = append(tables, t)
+			}
+			rows[t] = append(rows[t], op)
+		case statementOp:
+			errs[i] = op.apply(ctx, s)
+		}
+	}
+	for _, t := range tables {
+		insertRows(ctx, tx, *t, rows[t])
 	}
 	if err := tx.Commit(); err != nil {
 		tx.Rollback()
