@@ -48,7 +48,14 @@ type testApp struct {
 
 func newTestApp(t *testing.T) *testApp {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "keydesk.db")
+	return newTestAppOn(t, filepath.Join(t.TempDir(), "keydesk.db"))
+}
+
+// newTestAppOn is newTestApp over the database dsn names; apps over one
+// PostgreSQL database are instances of one deployment (they share the master key).
+func newTestAppOn(t *testing.T, dsn string) *testApp {
+	t.Helper()
+	path := dsn
 	store, err := db.Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
