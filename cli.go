@@ -20,6 +20,8 @@ const helpText = `keydesk — API keys for a car dealership's integrations.
 
 Commands:
   keydesk serve                 start the dashboard and the API (the default)
+  keydesk migrate               apply the database's pending migrations and exit
+                                (run it before rolling out a new version)
   keydesk account create --name NAME [--slug SLUG] [--licenses leads,capture]
                                 add an account (a dealership); the slug defaults
                                 to one derived from the name, licenses to both
@@ -38,6 +40,9 @@ Commands:
 Environment (every command reads the same variables):
   KEYDESK_ADDR            address to listen on (default 127.0.0.1:8080)
   KEYDESK_DB              SQLite database file (default keydesk.db)
+  KEYDESK_DATABASE_URL    postgres://user:password@host:5432/dbname: run on PostgreSQL
+                          instead of SQLite, so several instances can share one
+                          database; needs KEYDESK_MASTER_KEY, the same on every one
   KEYDESK_MASTER_KEY      32-byte secret-encryption key, base64 or hex; when unset,
                           one is generated on first start into KEYDESK_DB + ".key"
                           (mode 0600) and reused. A key that does not open the
@@ -50,6 +55,22 @@ Environment (every command reads the same variables):
   KEYDESK_BEHIND_PROXY    set to 1 behind a reverse proxy, to trust its
                           X-Forwarded-For and X-Forwarded-Proto headers
 `
+
+// migrateCommand applies pending migrations (opening the store does) and exits.
+func migrateCommand(cfg config, stdout io.Writer) error {
+	ctx := context.Background()
+	store, err := db.Open(ctx, cfg.dsn())
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	v, err := store.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s is at schema version %d\n", cfg.database(), v)
+	return nil
+}
 
 func accountCommand(cfg config, args []string, stdout io.Writer) error {
 	if len(args) == 0 || args[0] != "create" {

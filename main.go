@@ -38,6 +38,8 @@ func run(args []string, stdin io.Reader, stdout io.Writer, log *slog.Logger) err
 	switch cmd {
 	case "serve":
 		return serve(cfg, log)
+	case "migrate":
+		return migrateCommand(cfg, stdout)
 	case "account":
 		return accountCommand(cfg, args, stdout)
 	case "user":
@@ -51,9 +53,20 @@ func run(args []string, stdin io.Reader, stdout io.Writer, log *slog.Logger) err
 
 // config is keydesk's environment.
 type config struct {
-	Addr, DBPath, MasterKey, AdminEmail, AdminPassword, AccountName string
-	BehindProxy                                                     bool
+	Addr, DBPath, DatabaseURL, MasterKey, AdminEmail, AdminPassword, AccountName string
+	BehindProxy                                                                  bool
 }
+
+// dsn is the database to open: the PostgreSQL URL when set, else the SQLite file.
+func (c config) dsn() string {
+	if c.DatabaseURL != "" {
+		return c.DatabaseURL
+	}
+	return c.DBPath
+}
+
+// database names the database for people, without a password.
+func (c config) database() string { return db.Describe(c.dsn()) }
 
 func configFromEnv() config {
 	get := func(name, fallback string) string {
@@ -65,6 +78,7 @@ func configFromEnv() config {
 	return config{
 		Addr:          get("KEYDESK_ADDR", "127.0.0.1:8080"),
 		DBPath:        get("KEYDESK_DB", "keydesk.db"),
+		DatabaseURL:   os.Getenv("KEYDESK_DATABASE_URL"),
 		MasterKey:     os.Getenv("KEYDESK_MASTER_KEY"),
 		AdminEmail:    os.Getenv("KEYDESK_ADMIN_EMAIL"),
 		AdminPassword: os.Getenv("KEYDESK_ADMIN_PASSWORD"),
@@ -73,14 +87,27 @@ func configFromEnv() config {
 	}
 }
 
+// errSharedMasterKey explains why PostgreSQL needs KEYDESK_MASTER_KEY.
+var errSharedMasterKey = errors.New("KEYDESK_MASTER_KEY is required with KEYDESK_DATABASE_URL: " +
+	"every instance on the shared database must seal and open secrets with the same key, and a key file " +
+	"beside a database cannot be shared by several hosts. Set the same 32-byte key (base64 or hex) on every instance")
+
 // open opens the database and the sealer, refusing a master key that does
 // not open what the database already holds.
 func open(ctx context.Context, cfg config, log *slog.Logger) (*db.DB, *keys.Sealer, error) {
-	store, err := db.Open(ctx, cfg.DBPath)
+	if cfg.DatabaseURL != "" && cfg.MasterKey == "" {
+		return nil, nil, errSharedMasterKey
+	}
+	store, err := db.Open(ctx, cfg.dsn())
 	if err != nil {
 		return nil, nil, err
 	}
-	sealer, err := loadSealer(ctx, cfg, store, log)
+	var sealer *keys.Sealer
+	// Instances starting together on a new database seal one canary, not two.
+	err = store.Exclusively(ctx, "first-start", func(ctx context.Context) (err error) {
+		sealer, err = loadSealer(ctx, cfg, store, log)
+		return err
+	})
 	if err != nil {
 		store.Close()
 		return nil, nil, err
@@ -110,7 +137,7 @@ func serve(cfg config, log *slog.Logger) error {
 		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
-	log.Info("keydesk listening", "addr", "http://"+cfg.Addr, "db", cfg.DBPath)
+	log.Info("keydesk listening", "addr", "http://"+cfg.Addr, "db", cfg.database())
 	select {
 	case err := <-errc:
 		return err

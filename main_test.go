@@ -25,7 +25,7 @@ var quiet = slog.New(slog.DiscardHandler)
 func testEnv(t *testing.T) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "keydesk.db")
-	for _, name := range []string{"KEYDESK_MASTER_KEY", "KEYDESK_ADMIN_EMAIL", "KEYDESK_ADMIN_PASSWORD",
+	for _, name := range []string{"KEYDESK_DATABASE_URL", "KEYDESK_MASTER_KEY", "KEYDESK_ADMIN_EMAIL", "KEYDESK_ADMIN_PASSWORD",
 		"KEYDESK_ACCOUNT_NAME", "KEYDESK_BEHIND_PROXY"} {
 		t.Setenv(name, "") // configFromEnv treats empty as unset
 	}
@@ -94,7 +94,7 @@ func TestHelpListsCommandsAndVariables(t *testing.T) {
 		}
 	}
 	wants := []string{"keydesk serve", "keydesk account create", "--name", "--slug", "--licenses",
-		"keydesk user create", "--email", "--role", "--account", "keydesk user disable", "keydesk user enable", "keydesk user role", "keydesk help", "password is read from"}
+		"keydesk migrate", "keydesk user create", "--email", "--role", "--account", "keydesk user disable", "keydesk user enable", "keydesk user role", "keydesk help", "password is read from"}
 	for v := range vars {
 		wants = append(wants, v)
 	}

@@ -34,7 +34,7 @@ func loadSealer(ctx context.Context, cfg config, store *db.DB, log *slog.Logger)
 		case errors.Is(err, os.ErrNotExist):
 			if _, err := store.Meta(ctx, canaryName); err == nil {
 				return nil, fmt.Errorf("the database %s holds sealed secrets but its master key file %s is missing: "+
-					"restore the file or set KEYDESK_MASTER_KEY to the key it was created with", cfg.DBPath, keyFile)
+					"restore the file or set KEYDESK_MASTER_KEY to the key it was created with", cfg.database(), keyFile)
 			}
 			encoded = keys.NewMasterKey()
 			if err := os.WriteFile(keyFile, []byte(encoded+"\n"), 0o600); err != nil {
@@ -62,13 +62,20 @@ func loadSealer(ctx context.Context, cfg config, store *db.DB, log *slog.Logger)
 	}
 	if _, err := sealer.Open(canary, canaryName); err != nil {
 		return nil, fmt.Errorf("the master key from %s does not open the secrets in %s; refusing to start. "+
-			"Use the master key this database was created with (keydesk never replaces it)", source, cfg.DBPath)
+			"Use the master key this database was created with (keydesk never replaces it)", source, cfg.database())
 	}
 	return sealer, nil
 }
 
-// bootstrap makes the first account and its first admin on a new database.
+// bootstrap makes the first account and its first admin on a new database,
+// once however many instances start on it at the same moment.
 func bootstrap(ctx context.Context, cfg config, store *db.DB, log *slog.Logger) error {
+	return store.Exclusively(ctx, "first-start", func(ctx context.Context) error {
+		return bootstrapNow(ctx, cfg, store, log)
+	})
+}
+
+func bootstrapNow(ctx context.Context, cfg config, store *db.DB, log *slog.Logger) error {
 	n, err := store.CountUsers(ctx)
 	if err != nil || n > 0 {
 		return err

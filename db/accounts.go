@@ -33,16 +33,15 @@ func (a Account) Holds(license string) bool { return slices.Contains(a.Licenses,
 
 // CreateAccount inserts an account; a taken slug is ErrDuplicate.
 func (d *DB) CreateAccount(ctx context.Context, a Account) (Account, error) {
-	res, err := d.write.ExecContext(ctx,
-		`INSERT INTO accounts (slug, name, licenses, created_at) VALUES (?, ?, ?, ?)`,
-		a.Slug, a.Name, joinList(a.Licenses), a.CreatedAt.Unix())
+	err := d.write.QueryRowContext(ctx,
+		`INSERT INTO accounts (slug, name, licenses, created_at) VALUES (?, ?, ?, ?) RETURNING id`,
+		a.Slug, a.Name, joinList(a.Licenses), a.CreatedAt.Unix()).Scan(&a.ID)
 	if isUniqueViolation(err) {
 		return Account{}, fmt.Errorf("db: account %q: %w", a.Slug, ErrDuplicate)
 	}
 	if err != nil {
 		return Account{}, fmt.Errorf("db: create account: %w", err)
 	}
-	a.ID, _ = res.LastInsertId()
 	return a, nil
 }
 

@@ -102,23 +102,22 @@ func (d *DB) CreateAPIKey(ctx context.Context, k APIKey, by Actor) (APIKey, erro
 	return k, err
 }
 
-func insertKey(ctx context.Context, tx *sql.Tx, k *APIKey) error {
+func insertKey(ctx context.Context, tx *Tx, k *APIKey) error {
 	s := k.Settings
-	res, err := tx.ExecContext(ctx, `INSERT INTO api_keys (account_id, name, type, licenses, mode, public_key,
+	err := tx.QueryRowContext(ctx, `INSERT INTO api_keys (account_id, name, type, licenses, mode, public_key,
 		secret_sealed, secret_last4, theme, pii_mask, redirect_url, skip_interior, skip_odometer,
 		include_disclosures, include_announcements, capture_sms, results_sms, wear_and_tear, session_expiry,
-		created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		k.AccountID, k.Name, string(k.Type), joinList(k.Licenses), string(k.Mode), k.PublicKey,
 		k.SecretSealed, k.SecretLast4, s.Theme, s.PIIMask, s.RedirectURL, s.SkipInterior, s.SkipOdometer,
 		s.IncludeDisclosures, s.IncludeAnnouncements, s.CaptureSMS, s.ResultsSMS, s.WearAndTear,
-		int64(s.SessionExpiry/time.Second), k.CreatedAt.Unix(), nullID(k.CreatedBy))
+		int64(s.SessionExpiry/time.Second), k.CreatedAt.Unix(), nullID(k.CreatedBy)).Scan(&k.ID)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("db: key name %q: %w", k.Name, ErrDuplicate)
 	}
 	if err != nil {
 		return fmt.Errorf("db: create key: %w", err)
 	}
-	k.ID, _ = res.LastInsertId()
 	return nil
 }
 
@@ -307,14 +306,11 @@ func (d *DB) FlushLastUsed(ctx context.Context) error {
 	if len(pending) == 0 {
 		return nil
 	}
-	return d.inTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `UPDATE api_keys SET last_used_at = max(coalesce(last_used_at, 0), ?) WHERE id = ?`)
-		if err != nil {
-			return fmt.Errorf("db: flush last used: %w", err)
-		}
-		defer stmt.Close()
+	return d.inTx(ctx, func(tx *Tx) error {
+		// Only ever forward, so flushes of several instances commute.
 		for id, at := range pending {
-			if _, err := stmt.ExecContext(ctx, at, id); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET last_used_at = ?
+				WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`, at, id, at); err != nil {
 				return fmt.Errorf("db: flush last used: %w", err)
 			}
 		}

@@ -10,9 +10,11 @@ import (
 	"keydesk/keys"
 )
 
-func TestCreateAPIKeyRoundTrip(t *testing.T) {
+func TestCreateAPIKeyRoundTrip(t *testing.T) { forEachBackend(t, testCreateAPIKeyRoundTrip) }
+
+func testCreateAPIKeyRoundTrip(t *testing.T, dsn string) {
 	ctx := context.Background()
-	d, _ := fixtureStore(t)
+	d := fixtureOpen(t, dsn)
 	acc := fixtureAccount(t, d, "acme")
 	u := fixtureUser(t, d, acc, "ann@example.com")
 	want := APIKey{AccountID: acc.ID, Name: "Website", Type: DigitalRequests,
@@ -48,8 +50,12 @@ func TestCreateAPIKeyRoundTrip(t *testing.T) {
 }
 
 func TestAPIKeysListsOneAccountAndType(t *testing.T) {
+	forEachBackend(t, testAPIKeysListsOneAccountAndType)
+}
+
+func testAPIKeysListsOneAccountAndType(t *testing.T, dsn string) {
 	ctx := context.Background()
-	d, _ := fixtureStore(t)
+	d := fixtureOpen(t, dsn)
 	a, b := fixtureAccount(t, d, "a"), fixtureAccount(t, d, "b")
 	ua, ub := fixtureUser(t, d, a, "a@example.com"), fixtureUser(t, d, b, "b@example.com")
 	first := fixtureKey(t, d, a, ua, "first")
@@ -81,8 +87,12 @@ func TestAPIKeysListsOneAccountAndType(t *testing.T) {
 }
 
 func TestAPIKeyMethodsRefuseAnotherAccount(t *testing.T) {
+	forEachBackend(t, testAPIKeyMethodsRefuseAnotherAccount)
+}
+
+func testAPIKeyMethodsRefuseAnotherAccount(t *testing.T, dsn string) {
 	ctx := context.Background()
-	d, _ := fixtureStore(t)
+	d := fixtureOpen(t, dsn)
 	owner, other := fixtureAccount(t, d, "owner"), fixtureAccount(t, d, "other")
 	u := fixtureUser(t, d, owner, "owner@example.com")
 	intruder := fixtureUser(t, d, other, "intruder@example.com")
@@ -150,8 +160,12 @@ func TestAPIKeyMethodsRefuseAnotherAccount(t *testing.T) {
 }
 
 func TestAPIKeyNamesAreUniqueWhileActive(t *testing.T) {
+	forEachBackend(t, testAPIKeyNamesAreUniqueWhileActive)
+}
+
+func testAPIKeyNamesAreUniqueWhileActive(t *testing.T, dsn string) {
 	ctx := context.Background()
-	d, _ := fixtureStore(t)
+	d := fixtureOpen(t, dsn)
 	a, b := fixtureAccount(t, d, "a"), fixtureAccount(t, d, "b")
 	ua, ub := fixtureUser(t, d, a, "a@example.com"), fixtureUser(t, d, b, "b@example.com")
 	website := fixtureKey(t, d, a, ua, "Website")
@@ -186,9 +200,11 @@ func TestAPIKeyNamesAreUniqueWhileActive(t *testing.T) {
 	}
 }
 
-func TestUpdateAPIKeySettings(t *testing.T) {
+func TestUpdateAPIKeySettings(t *testing.T) { forEachBackend(t, testUpdateAPIKeySettings) }
+
+func testUpdateAPIKeySettings(t *testing.T, dsn string) {
 	ctx := context.Background()
-	d, _ := fixtureStore(t)
+	d := fixtureOpen(t, dsn)
 	acc := fixtureAccount(t, d, "acme")
 	u := fixtureUser(t, d, acc, "ann@example.com")
 	k := fixtureKey(t, d, acc, u, "Website")
@@ -232,8 +248,12 @@ func TestUpdateAPIKeySettings(t *testing.T) {
 }
 
 func TestRevokeAPIKeyIsLoggedAsAChange(t *testing.T) {
+	forEachBackend(t, testRevokeAPIKeyIsLoggedAsAChange)
+}
+
+func testRevokeAPIKeyIsLoggedAsAChange(t *testing.T, dsn string) {
 	ctx := context.Background()
-	d, _ := fixtureStore(t)
+	d := fixtureOpen(t, dsn)
 	acc := fixtureAccount(t, d, "acme")
 	u := fixtureUser(t, d, acc, "ann@example.com")
 	k := fixtureKey(t, d, acc, u, "Website")
@@ -286,9 +306,11 @@ func TestRevokeAPIKeyIsLoggedAsAChange(t *testing.T) {
 	}
 }
 
-func TestLastUsed(t *testing.T) {
+func TestLastUsed(t *testing.T) { forEachBackend(t, testLastUsed) }
+
+func testLastUsed(t *testing.T, dsn string) {
 	ctx := context.Background()
-	d, path := fixtureStore(t)
+	d := fixtureOpen(t, dsn)
 	acc := fixtureAccount(t, d, "acme")
 	u := fixtureUser(t, d, acc, "ann@example.com")
 	k := fixtureKey(t, d, acc, u, "Website")
@@ -357,7 +379,7 @@ func TestLastUsed(t *testing.T) {
 	if err := d.Close(); err != nil {
 		t.Fatal(err)
 	}
-	d2, err := Open(ctx, path)
+	d2, err := Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}

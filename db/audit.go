@@ -2,7 +2,6 @@ package db
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 )
@@ -32,7 +31,7 @@ type AuditEvent struct {
 	CreatedAt  time.Time
 }
 
-func insertAudit(ctx context.Context, tx *sql.Tx, e AuditEvent, by Actor) error {
+func insertAudit(ctx context.Context, tx *Tx, e AuditEvent, by Actor) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO audit_events (account_id, user_id, user_email, action, key_id,
 		key_name, remote_addr, detail, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.AccountID, nullID(by.UserID), by.Email, e.Action, nullID(e.KeyID), e.KeyName, by.RemoteAddr, e.Detail,
@@ -45,7 +44,7 @@ func insertAudit(ctx context.Context, tx *sql.Tx, e AuditEvent, by Actor) error 
 
 // RecordReveal writes the audit entry for a secret shown to a person.
 func (d *DB) RecordReveal(ctx context.Context, k APIKey, by Actor, now time.Time) error {
-	return d.inTx(ctx, func(tx *sql.Tx) error {
+	return d.inTx(ctx, func(tx *Tx) error {
 		return insertAudit(ctx, tx, AuditEvent{AccountID: k.AccountID, Action: AuditReveal, KeyID: k.ID,
 			KeyName: k.Name, CreatedAt: now}, by)
 	})

@@ -6,9 +6,11 @@ import (
 	"time"
 )
 
-func TestAuditEventsPaging(t *testing.T) {
+func TestAuditEventsPaging(t *testing.T) { forEachBackend(t, testAuditEventsPaging) }
+
+func testAuditEventsPaging(t *testing.T, dsn string) {
 	ctx := context.Background()
-	d, _ := fixtureStore(t)
+	d := fixtureOpen(t, dsn)
 	acc := fixtureAccount(t, d, "acme")
 	other := fixtureAccount(t, d, "other")
 	u := fixtureUser(t, d, acc, "ann@example.com")

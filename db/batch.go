@@ -2,7 +2,6 @@ package db
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"sync"
@@ -26,31 +25,21 @@ type apiState struct {
 	closed bool
 }
 
-// writeOp is one queued write: apply runs inside the batch's transaction,
-// finish learns whether the whole batch committed.
+// writeOp is one queued write (a rowInsert); finish learns whether the
+// whole batch committed.
 type writeOp interface {
-	apply(ctx context.Context, s *writeStmts) error
 	finish(err error)
 	// waited reports whether a request is waiting for the commit.
 	waited() bool
 }
 
 // writer is a goroutine that takes queued writes, runs as many as are waiting
-// in one transaction with prepared statements, and answers each after the
-// commit. SQLite pays for the commit, not the row, so a full batch costs about
+// in one transaction, set-based, and answers each after the commit. SQLite pays for the commit, not the row, so a full batch costs about
 // as much as a single write.
 type writer struct {
 	ops  chan writeOp
 	stop chan struct{}
 	done chan struct{}
-}
-
-// writeStmts are the writer's statements, prepared once on the write
-// connection and bound to each batch's transaction.
-type writeStmts struct {
-	tx         *sql.Tx
-	insertLead *sql.Stmt
-	leadByIdem *sql.Stmt
 }
 
 // queue returns the running writer, starting it on first use, or nil once
@@ -90,6 +79,28 @@ func (d *DB) enqueue(ctx context.Context, op writeOp) (*writer, error) {
 	}
 }
 
+// commit hands op to the writer and waits until done closes, after the
+// batch that holds op has committed or failed.
+func (d *DB) commit(ctx context.Context, op writeOp, done <-chan struct{}) error {
+	w, err := d.enqueue(ctx, op)
+	if err != nil {
+		return err
+	}
+	select {
+	case <-done:
+		return nil
+	case <-w.done:
+		select {
+		case <-done:
+			return nil
+		default:
+			return ErrClosed
+		}
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // stopWriter commits what is queued and ends the writer, if it ever started.
 func (d *DB) stopWriter() {
 	d.api.mu.Lock()
@@ -110,7 +121,6 @@ func (d *DB) stopWriter() {
 func (d *DB) runWriter(w *writer) {
 	defer close(w.done)
 	ctx := context.Background()
-	prepared, err := d.prepareWriteStmts(ctx)
 	batch := make([]writeOp, 0, maxBatch)
 	linger := time.NewTimer(lingerAsync)
 	linger.Stop()
@@ -151,35 +161,13 @@ func (d *DB) runWriter(w *writer) {
 		if len(batch) == 0 {
 			return // stopped and nothing left
 		}
-		if err != nil {
-			for _, op := range batch {
-				op.finish(err)
-			}
-		} else {
-			d.commitBatch(ctx, prepared, batch)
-		}
+		d.commitBatch(ctx, batch)
 		clear(batch)
 		batch = batch[:0]
 	}
 }
 
-func (d *DB) prepareWriteStmts(ctx context.Context) (*writeStmts, error) {
-	var s writeStmts
-	var err error
-	prep := func(dst **sql.Stmt, query string) {
-		if err == nil {
-			*dst, err = d.write.PrepareContext(ctx, query)
-		}
-	}
-	prep(&s.insertLead, insertLeadSQL)
-	prep(&s.leadByIdem, leadByIdempotencySQL)
-	if err != nil {
-		return nil, fmt.Errorf("db: prepare writer: %w", err)
-	}
-	return &s, nil
-}
-
-func (d *DB) commitBatch(ctx context.Context, prepared *writeStmts, batch []writeOp) {
+func (d *DB) commitBatch(ctx context.Context, batch []writeOp) {
 	tx, err := d.write.BeginTx(ctx, nil)
 	if err != nil {
 		for _, op := range batch {
@@ -187,14 +175,18 @@ func (d *DB) commitBatch(ctx context.Context, prepared *writeStmts, batch []writ
 		}
 		return
 	}
-	s := &writeStmts{
-		tx:         tx,
-		insertLead: tx.StmtContext(ctx, prepared.insertLead),
-		leadByIdem: tx.StmtContext(ctx, prepared.leadByIdem),
+	var tables []*insertTable
+	rows := map[*insertTable][]rowInsert{}
+	for _, op := range batch {
+		op := op.(rowInsert)
+		t := op.table()
+		if rows[t] == nil {
+			tables = append(tables, t)
+		}
+		rows[t] = append(rows[t], op)
 	}
-	errs := make([]error, len(batch))
-	for i, op := range batch {
-		errs[i] = op.apply(ctx, s)
+	for _, t := range tables {
+		insertRows(ctx, tx, *t, rows[t])
 	}
 	if err := tx.Commit(); err != nil {
 		tx.Rollback()
@@ -203,7 +195,7 @@ func (d *DB) commitBatch(ctx context.Context, prepared *writeStmts, batch []writ
 		}
 		return
 	}
-	for i, op := range batch {
-		op.finish(errs[i])
+	for _, op := range batch {
+		op.finish(nil)
 	}
 }

@@ -61,47 +61,77 @@ const captureSessionColumns = `s.id, s.public_id, s.account_id, s.key_id, k.name
 
 const captureSessionFrom = ` FROM capture_sessions s JOIN api_keys k ON k.id = s.key_id `
 
-// CreateCaptureSession stores a session and returns it as stored. A key's
-// second session with the same idempotency key stores nothing and returns the
-// first one with replayed set, or ErrIdempotencyMismatch when the request differs.
+// CreateCaptureSession stores a session through the group-commit writer and
+// returns it as stored, once committed. A key's second session with the same
+// idempotency key stores nothing and returns the first one with replayed set,
+// or ErrIdempotencyMismatch when the request differs.
 func (d *DB) CreateCaptureSession(ctx context.Context, s CaptureSession) (stored CaptureSession, replayed bool, err error) {
 	s.CreatedAt, s.ExpiresAt = s.CreatedAt.UTC().Truncate(time.Second), s.ExpiresAt.UTC().Truncate(time.Second)
-	err = d.inTx(ctx, func(tx *sql.Tx) error {
-		st := s.Settings
-		res, err := tx.ExecContext(ctx, `INSERT INTO capture_sessions (public_id, account_id, key_id, mode,
-			customer_name, customer_email, customer_phone, vin, year, make, model, stock_number,
-			theme, pii_mask, redirect_url, skip_interior, skip_odometer, include_disclosures, include_announcements,
-			wear_and_tear, capture_url, capture_sms, idempotency_key, request_hash, created_at, expires_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (key_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`,
-			s.PublicID, s.AccountID, s.KeyID, string(s.Mode),
-			s.CustomerName, s.CustomerEmail, s.CustomerPhone, s.VIN, nullIfZero(s.Year), s.Make, s.Model, s.StockNumber,
-			st.Theme, st.PIIMask, st.RedirectURL, st.SkipInterior, st.SkipOdometer, st.IncludeDisclosures,
-			st.IncludeAnnouncements, st.WearAndTear, s.CaptureURL, s.CaptureSMS, nullIfEmpty(s.IdempotencyKey), s.RequestHash,
-			s.CreatedAt.Unix(), s.ExpiresAt.Unix())
-		if err != nil {
-			return fmt.Errorf("db: create capture session: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 1 {
-			s.ID, _ = res.LastInsertId()
-			stored = s
-			return nil
-		}
-		first, err := scanCaptureSession(tx.QueryRowContext(ctx, `SELECT `+captureSessionColumns+captureSessionFrom+
-			`WHERE s.account_id = ? AND s.key_id = ? AND s.idempotency_key = ?`, s.AccountID, s.KeyID, s.IdempotencyKey))
-		if err != nil {
-			return fmt.Errorf("db: replayed capture session: %w", err)
-		}
-		if !bytes.Equal(first.RequestHash, s.RequestHash) {
-			return ErrIdempotencyMismatch
-		}
-		stored, replayed = first, true
-		return nil
-	})
-	if err != nil {
+	op := &captureInsert{session: s, done: make(chan struct{})}
+	if err := d.commit(ctx, op, op.done); err != nil {
 		return CaptureSession{}, false, err
 	}
-	return stored, replayed, nil
+	if op.err != nil {
+		return CaptureSession{}, false, op.err
+	}
+	return op.result, op.replayed, nil
+}
+
+var captureSessionsInsert = newInsertTable("capture_sessions", "public_id", "account_id", "key_id", "mode",
+	"customer_name", "customer_email", "customer_phone", "vin", "year", "make", "model", "stock_number",
+	"theme", "pii_mask", "redirect_url", "skip_interior", "skip_odometer", "include_disclosures", "include_announcements",
+	"wear_and_tear", "capture_url", "capture_sms", "idempotency_key", "request_hash", "created_at", "expires_at")
+
+type captureInsert struct {
+	session  CaptureSession
+	result   CaptureSession
+	replayed bool
+	err      error
+	done     chan struct{}
+}
+
+func (o *captureInsert) table() *insertTable { return &captureSessionsInsert }
+
+func (o *captureInsert) values() []any {
+	s, st := &o.session, o.session.Settings
+	return []any{s.PublicID, s.AccountID, s.KeyID, string(s.Mode),
+		s.CustomerName, s.CustomerEmail, s.CustomerPhone, s.VIN, nullIfZero(s.Year), s.Make, s.Model, s.StockNumber,
+		st.Theme, st.PIIMask, st.RedirectURL, st.SkipInterior, st.SkipOdometer, st.IncludeDisclosures,
+		st.IncludeAnnouncements, st.WearAndTear, s.CaptureURL, s.CaptureSMS, nullIfEmpty(s.IdempotencyKey), s.RequestHash,
+		s.CreatedAt.Unix(), s.ExpiresAt.Unix()}
+}
+
+func (o *captureInsert) publicID() string { return o.session.PublicID }
+
+func (o *captureInsert) stored(id int64) {
+	o.result, o.replayed, o.err = o.session, false, nil
+	o.result.ID = id
+}
+
+func (o *captureInsert) replay(ctx context.Context, tx *Tx) error {
+	s := &o.session
+	first, err := scanCaptureSession(tx.QueryRowContext(ctx, `SELECT `+captureSessionColumns+captureSessionFrom+
+		`WHERE s.account_id = ? AND s.key_id = ? AND s.idempotency_key = ?`, s.AccountID, s.KeyID, s.IdempotencyKey))
+	if err != nil {
+		return fmt.Errorf("db: replayed capture session: %w", err)
+	}
+	if !bytes.Equal(first.RequestHash, s.RequestHash) {
+		o.result, o.replayed, o.err = CaptureSession{}, false, ErrIdempotencyMismatch
+		return o.err
+	}
+	o.result, o.replayed, o.err = first, true, nil
+	return nil
+}
+
+func (o *captureInsert) fail(err error) { o.result, o.replayed, o.err = CaptureSession{}, false, err }
+
+func (o *captureInsert) waited() bool { return true }
+
+func (o *captureInsert) finish(err error) {
+	if err != nil {
+		o.err = err
+	}
+	close(o.done)
 }
 
 // CaptureSessionFilter selects an account's capture sessions for a page.

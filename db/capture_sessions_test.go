@@ -23,8 +23,10 @@ func fixtureCaptureSession(acc Account, k APIKey, mode keys.Mode, n int) Capture
 	}
 }
 
-func TestCaptureSessionRoundTrip(t *testing.T) {
-	d, _ := fixtureStore(t)
+func TestCaptureSessionRoundTrip(t *testing.T) { forEachBackend(t, testCaptureSessionRoundTrip) }
+
+func testCaptureSessionRoundTrip(t *testing.T, dsn string) {
+	d := fixtureOpen(t, dsn)
 	ctx := context.Background()
 	acc := fixtureAccount(t, d, "acme")
 	k := fixtureKey(t, d, acc, fixtureUser(t, d, acc, "admin@acme.test"), "Capture app")
@@ -66,7 +68,11 @@ func TestCaptureSessionExpired(t *testing.T) {
 }
 
 func TestCaptureSessionsAreScopedToAccountAndMode(t *testing.T) {
-	d, _ := fixtureStore(t)
+	forEachBackend(t, testCaptureSessionsAreScopedToAccountAndMode)
+}
+
+func testCaptureSessionsAreScopedToAccountAndMode(t *testing.T, dsn string) {
+	d := fixtureOpen(t, dsn)
 	ctx := context.Background()
 	acme, other := fixtureAccount(t, d, "acme"), fixtureAccount(t, d, "other")
 	acmeKey := fixtureKey(t, d, acme, fixtureUser(t, d, acme, "admin@acme.test"), "Acme")
@@ -144,8 +150,10 @@ func publicIDs(ss []CaptureSession) []string {
 	return ids
 }
 
-func TestCaptureSessionIdempotency(t *testing.T) {
-	d, _ := fixtureStore(t)
+func TestCaptureSessionIdempotency(t *testing.T) { forEachBackend(t, testCaptureSessionIdempotency) }
+
+func testCaptureSessionIdempotency(t *testing.T, dsn string) {
+	d := fixtureOpen(t, dsn)
 	ctx := context.Background()
 	acc := fixtureAccount(t, d, "acme")
 	admin := fixtureUser(t, d, acc, "admin@acme.test")

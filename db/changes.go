@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -33,16 +34,17 @@ type Change struct {
 // changeTx is a write transaction that may append to the change log; it
 // remembers the last sequence number it wrote.
 type changeTx struct {
-	*sql.Tx
-	seq int64
+	*Tx
+	backend Backend
+	seq     int64
 }
 
 // inChangeTx runs fn in a write transaction and, once it commits with a
 // change written, hands the change's sequence number to OnChange.
 func (d *DB) inChangeTx(ctx context.Context, fn func(tx *changeTx) error) error {
 	var seq int64
-	err := d.inTx(ctx, func(tx *sql.Tx) error {
-		ct := &changeTx{Tx: tx}
+	err := d.inTx(ctx, func(tx *Tx) error {
+		ct := &changeTx{Tx: tx, backend: d.backend}
 		err := fn(ct)
 		seq = ct.seq
 		return err
@@ -53,13 +55,30 @@ func (d *DB) inChangeTx(ctx context.Context, fn func(tx *changeTx) error) error 
 	return d.OnChange(ctx, seq)
 }
 
-// logChange appends c to the change log inside tx.
+// changeLogLock is the PostgreSQL advisory lock that serialises writers of
+// the change log, so sequence numbers become visible in the order they are
+// taken and a reader that has applied seq never misses a smaller one.
+// (SQLite has one writer anyway.)
+const changeLogLock = 0x6b6465736b636c67 // "kdeskclg"
+
+// logChange appends c to the change log inside tx and, on PostgreSQL,
+// announces it to every listening instance when tx commits.
 func logChange(ctx context.Context, tx *changeTx, c Change) error {
+	if tx.backend == Postgres {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?)`, int64(changeLogLock)); err != nil {
+			return fmt.Errorf("db: lock change log: %w", err)
+		}
+	}
 	err := tx.QueryRowContext(ctx, `INSERT INTO changes (kind, account_id, key_id, token_id, until, created_at)
 		VALUES (?, ?, ?, ?, ?, ?) RETURNING seq`,
 		c.Kind, c.AccountID, nullID(c.KeyID), c.TokenID, nullUnix(c.Until), c.CreatedAt.Unix()).Scan(&tx.seq)
 	if err != nil {
 		return fmt.Errorf("db: log change: %w", err)
+	}
+	if tx.backend == Postgres {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_notify(?, ?)`, changesChannel, strconv.FormatInt(tx.seq, 10)); err != nil {
+			return fmt.Errorf("db: announce change: %w", err)
+		}
 	}
 	return nil
 }
@@ -144,7 +163,7 @@ func (d *DB) LaggingInstances(ctx context.Context, seq int64, aliveSince time.Ti
 // them, and revoked tokens that have expired.
 func (d *DB) SweepChanges(ctx context.Context, now time.Time) error {
 	cutoff := now.Add(-changeLogKeep)
-	return d.inTx(ctx, func(tx *sql.Tx) error {
+	return d.inTx(ctx, func(tx *Tx) error {
 		for _, q := range []struct {
 			sql string
 			arg int64

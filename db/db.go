@@ -22,10 +22,15 @@ var ErrNotFound = errors.New("db: not found")
 // ErrDuplicate is returned when a unique value (a key name, an email, a slug) is taken.
 var ErrDuplicate = errors.New("db: already exists")
 
-// DB is the store: a single-connection pool for writes beside a pool for reads.
+// DB is the store: on SQLite a single-connection pool for writes beside a
+// pool for reads, on PostgreSQL one pool for both.
 type DB struct {
-	write *sql.DB
-	read  *sql.DB
+	write pool
+	read  pool
+
+	backend Backend
+	dsn     string // a PostgreSQL store's URL, for its LISTEN connection
+	lock    locker // runs work that must happen once across instances
 
 	// OnChange, when set, runs after a transaction that wrote to the change
 	// log commits, with the change's sequence number; its error is the
@@ -39,8 +44,42 @@ type DB struct {
 	api apiState // the group-commit writer
 }
 
-// Open opens (creating if needed) the database at path and migrates it.
-func Open(ctx context.Context, path string) (*DB, error) {
+// Backend names the database a store runs on.
+type Backend string
+
+// The two databases keydesk runs on.
+const (
+	SQLite   Backend = "sqlite"
+	Postgres Backend = "postgres"
+)
+
+// Backend returns the database the store runs on.
+func (d *DB) Backend() Backend { return d.backend }
+
+// connectFunc opens, migrates and returns a store for one kind of dsn.
+type connectFunc func(ctx context.Context, dsn string) (*DB, error)
+
+// connectors maps a dsn's URL scheme to its database; a dsn without a
+// scheme is a SQLite file path.
+var connectors = map[string]connectFunc{
+	"postgres":   openPostgres,
+	"postgresql": openPostgres,
+}
+
+// Open opens (creating if needed) and migrates the database dsn names: a
+// postgres:// URL, or else the path of a SQLite file.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	if scheme, _, ok := strings.Cut(dsn, "://"); ok {
+		connect, known := connectors[strings.ToLower(scheme)]
+		if !known {
+			return nil, fmt.Errorf("db: unknown database URL scheme %q: use postgres:// or a SQLite file path", scheme)
+		}
+		return connect(ctx, dsn)
+	}
+	return openSQLite(ctx, dsn)
+}
+
+func openSQLite(ctx context.Context, path string) (*DB, error) {
 	// busy_timeout first so every later pragma already waits instead of failing.
 	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_pragma=temp_store(MEMORY)"
 	// Made owner-only before SQLite opens it; SQLite gives its -wal and -shm files the same mode.
@@ -59,8 +98,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		write.Close()
 		return nil, fmt.Errorf("db: open %s: %w", path, err)
 	}
-	d := &DB{write: write, lastUsed: map[int64]int64{}}
-	if err := d.migrate(ctx); err != nil {
+	b := &binder{}
+	d := &DB{write: pool{write, b}, backend: SQLite, lock: processLock(path), lastUsed: map[int64]int64{}}
+	if err := d.migrateSQLite(ctx); err != nil {
 		write.Close()
 		return nil, err
 	}
@@ -71,7 +111,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	read.SetMaxOpenConns(4)
 	read.SetMaxIdleConns(4)
-	d.read = read
+	d.read = pool{read, b}
 	return d, nil
 }
 
@@ -79,13 +119,16 @@ func Open(ctx context.Context, path string) (*DB, error) {
 func (d *DB) Close() error {
 	d.stopWriter()
 	ferr := d.FlushLastUsed(context.Background())
-	rerr := d.read.Close()
-	werr := d.write.Close()
+	rerr := d.read.db.Close()
+	var werr error
+	if d.write.db != d.read.db {
+		werr = d.write.db.Close()
+	}
 	return errors.Join(ferr, rerr, werr)
 }
 
 // inTx runs fn in a write transaction, committing when it returns nil.
-func (d *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (d *DB) inTx(ctx context.Context, fn func(tx *Tx) error) error {
 	tx, err := d.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("db: begin: %w", err)
@@ -98,10 +141,6 @@ func (d *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return fmt.Errorf("db: commit: %w", err)
 	}
 	return nil
-}
-
-func isUniqueViolation(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
 }
 
 // RunBackground does the store's periodic work until ctx ends: writing
@@ -119,9 +158,11 @@ func (d *DB) RunBackground(ctx context.Context, now func() time.Time, idle time.
 		case <-flush.C:
 			d.FlushLastUsed(ctx)
 		case <-sweep.C:
-			d.DeleteIdleSessions(ctx, now().Add(-idle))
-			d.SweepSignInThrottle(ctx, now().Add(-time.Hour))
-			d.SweepChanges(ctx, now())
+			// One instance sweeps at a time.
+			d.Exclusively(ctx, "sweep", func(ctx context.Context) error {
+				return errors.Join(d.DeleteIdleSessions(ctx, now().Add(-idle)),
+					d.SweepSignInThrottle(ctx, now().Add(-time.Hour)), d.SweepChanges(ctx, now()))
+			})
 		}
 	}
 }

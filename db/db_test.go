@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"keydesk/db/dbtest"
 	"keydesk/keys"
 )
 
@@ -17,16 +18,40 @@ import (
 
 var fixtureNow = time.Date(2026, 3, 14, 9, 26, 53, 0, time.UTC)
 
-// fixtureStore opens a fresh store in a temp dir and closes it when the test ends.
-func fixtureStore(t *testing.T) (*DB, string) {
+// backends is the table of databases every store test runs against: each
+// entry makes a fresh, empty database and returns the dsn that opens it.
+var backends = []struct {
+	name string
+	dsn  func(t *testing.T) string
+}{
+	{"sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "keydesk.db") }},
+	{"postgres", func(t *testing.T) string { return dbtest.URL(t) }},
+}
+
+// forEachBackend runs test once per backend, as a subtest named after it.
+func forEachBackend(t *testing.T, test func(t *testing.T, dsn string)) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) { test(t, b.dsn(t)) })
+	}
+}
+
+// fixtureOpen opens dsn and closes the store when the test ends.
+func fixtureOpen(t *testing.T, dsn string) *DB {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "keydesk.db")
-	d, err := Open(context.Background(), path)
+	d, err := Open(context.Background(), dsn)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
 	t.Cleanup(func() { d.Close() })
-	return d, path
+	return d
+}
+
+// fixtureStore opens a fresh SQLite store in a temp dir, for the tests of
+// what only SQLite has.
+func fixtureStore(t *testing.T) (*DB, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "keydesk.db")
+	return fixtureOpen(t, path), path
 }
 
 func fixtureAccount(t *testing.T, d *DB, slug string) Account {
@@ -66,23 +91,18 @@ func fixtureKeyValue(acc Account, by User, name string) APIKey {
 		Settings: KeySettings{Theme: "lite", SessionExpiry: 24 * time.Hour}}
 }
 
-func TestOpenMigratesOnce(t *testing.T) {
+func TestOpenMigratesOnce(t *testing.T) { forEachBackend(t, testOpenMigratesOnce) }
+
+func testOpenMigratesOnce(t *testing.T, dsn string) {
 	ctx := context.Background()
-	d, path := fixtureStore(t)
-	var version int
-	if err := d.write.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
-		t.Fatal(err)
+	d := fixtureOpen(t, dsn)
+	if v, err := d.SchemaVersion(ctx); err != nil || v != len(sqliteMigrations) {
+		t.Fatalf("schema version = %d, %v; want %d", v, err, len(sqliteMigrations))
 	}
-	if version != len(migrations) {
-		t.Fatalf("user_version = %d, want %d", version, len(migrations))
-	}
-	for _, table := range []string{"meta", "accounts", "users", "sessions", "api_keys", "audit_events", "leads", "login_throttle", "changes", "instances", "revoked_tokens"} {
+	for _, table := range []string{"meta", "accounts", "users", "sessions", "api_keys", "audit_events", "leads", "capture_sessions", "login_throttle", "changes", "instances", "revoked_tokens"} {
 		var n int
-		if err := d.read.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?`, table).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		if n != 1 {
-			t.Errorf("table %s missing after migration", table)
+		if err := d.read.QueryRowContext(ctx, `SELECT count(*) FROM `+table).Scan(&n); err != nil {
+			t.Errorf("table %s after migration: %v", table, err)
 		}
 	}
 	acc := fixtureAccount(t, d, "kept")
@@ -92,16 +112,9 @@ func TestOpenMigratesOnce(t *testing.T) {
 
 	// Reopening must not run any migration again (migration 1 would fail on
 	// its existing tables) and must keep the data.
-	d2, err := Open(ctx, path)
-	if err != nil {
-		t.Fatalf("reopen: %v", err)
-	}
-	defer d2.Close()
-	if err := d2.write.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
-		t.Fatal(err)
-	}
-	if version != len(migrations) {
-		t.Fatalf("after reopen user_version = %d, want %d", version, len(migrations))
+	d2 := fixtureOpen(t, dsn)
+	if v, err := d2.SchemaVersion(ctx); err != nil || v != len(sqliteMigrations) {
+		t.Fatalf("after reopen schema version = %d, %v; want %d", v, err, len(sqliteMigrations))
 	}
 	got, err := d2.Account(ctx, acc.ID)
 	if err != nil || got.Slug != "kept" {
@@ -109,18 +122,23 @@ func TestOpenMigratesOnce(t *testing.T) {
 	}
 }
 
-func TestOpenRefusesNewerSchema(t *testing.T) {
+func TestOpenRefusesNewerSchema(t *testing.T) { forEachBackend(t, testOpenRefusesNewerSchema) }
+
+func testOpenRefusesNewerSchema(t *testing.T, dsn string) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "keydesk.db")
-	d, err := Open(ctx, path)
+	d, err := Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.write.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, len(migrations)+1)); err != nil {
+	newer := fmt.Sprintf(`PRAGMA user_version = %d`, len(sqliteMigrations)+1)
+	if d.Backend() == Postgres {
+		newer = fmt.Sprintf(`INSERT INTO schema_migrations (id, description, applied_at) VALUES (%d, 'from the future', 0)`, len(postgresMigrations)+1)
+	}
+	if _, err := d.write.ExecContext(ctx, newer); err != nil {
 		t.Fatal(err)
 	}
 	d.Close()
-	d2, err := Open(ctx, path)
+	d2, err := Open(ctx, dsn)
 	if err == nil {
 		d2.Close()
 		t.Fatal("Open of a database from a newer keydesk succeeded")
@@ -170,8 +188,10 @@ func TestPragmas(t *testing.T) {
 	}
 }
 
-func TestForeignKeysEnforced(t *testing.T) {
-	d, _ := fixtureStore(t)
+func TestForeignKeysEnforced(t *testing.T) { forEachBackend(t, testForeignKeysEnforced) }
+
+func testForeignKeysEnforced(t *testing.T, dsn string) {
+	d := fixtureOpen(t, dsn)
 	_, err := d.CreateUser(context.Background(), User{AccountID: 999, Email: "orphan@example.com",
 		PasswordHash: "x", Role: RoleAdmin, CreatedAt: fixtureNow})
 	if err == nil {
@@ -179,9 +199,11 @@ func TestForeignKeysEnforced(t *testing.T) {
 	}
 }
 
-func TestMeta(t *testing.T) {
+func TestMeta(t *testing.T) { forEachBackend(t, testMeta) }
+
+func testMeta(t *testing.T, dsn string) {
 	ctx := context.Background()
-	d, _ := fixtureStore(t)
+	d := fixtureOpen(t, dsn)
 	if _, err := d.Meta(ctx, "missing"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("Meta(missing) error = %v, want ErrNotFound", err)
 	}
@@ -196,9 +218,11 @@ func TestMeta(t *testing.T) {
 	}
 }
 
-func TestAccounts(t *testing.T) {
+func TestAccounts(t *testing.T) { forEachBackend(t, testAccounts) }
+
+func testAccounts(t *testing.T, dsn string) {
 	ctx := context.Background()
-	d, _ := fixtureStore(t)
+	d := fixtureOpen(t, dsn)
 	a, err := d.CreateAccount(ctx, Account{Slug: "main-street", Name: "Main Street", Licenses: []string{LicenseCapture}, CreatedAt: fixtureNow})
 	if err != nil {
 		t.Fatal(err)
@@ -227,9 +251,11 @@ func TestAccounts(t *testing.T) {
 	}
 }
 
-func TestUsers(t *testing.T) {
+func TestUsers(t *testing.T) { forEachBackend(t, testUsers) }
+
+func testUsers(t *testing.T, dsn string) {
 	ctx := context.Background()
-	d, _ := fixtureStore(t)
+	d := fixtureOpen(t, dsn)
 	acc := fixtureAccount(t, d, "acme")
 	u := fixtureUser(t, d, acc, "Ann@Example.com")
 

@@ -53,32 +53,15 @@ type LeadReceipt struct {
 // lead differs.
 func (d *DB) CreateLead(ctx context.Context, l Lead) (LeadReceipt, error) {
 	op := &leadInsert{lead: l, done: make(chan struct{})}
-	w, err := d.enqueue(ctx, op)
-	if err != nil {
+	if err := d.commit(ctx, op, op.done); err != nil {
 		return LeadReceipt{}, err
 	}
-	select {
-	case <-op.done:
-		return op.receipt, op.err
-	case <-w.done:
-		select {
-		case <-op.done:
-			return op.receipt, op.err
-		default:
-			return LeadReceipt{}, ErrClosed
-		}
-	case <-ctx.Done():
-		return LeadReceipt{}, ctx.Err()
-	}
+	return op.receipt, op.err
 }
 
-const insertLeadSQL = `INSERT INTO leads (public_id, account_id, key_id, mode, first_name, last_name, email, phone,
-	vin, year, make, model, stock_number, message, source, idempotency_key, request_hash, received_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-	ON CONFLICT (key_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`
-
-const leadByIdempotencySQL = `SELECT public_id, received_at, request_hash FROM leads
-	WHERE key_id = ? AND idempotency_key = ?`
+var leadsInsert = newInsertTable("leads", "public_id", "account_id", "key_id", "mode", "first_name", "last_name",
+	"email", "phone", "vin", "year", "make", "model", "stock_number", "message", "source", "idempotency_key",
+	"request_hash", "received_at")
 
 type leadInsert struct {
 	lead    Lead
@@ -87,35 +70,45 @@ type leadInsert struct {
 	done    chan struct{}
 }
 
-func (o *leadInsert) apply(ctx context.Context, s *writeStmts) error {
+func (o *leadInsert) table() *insertTable { return &leadsInsert }
+
+func (o *leadInsert) values() []any {
 	l := &o.lead
-	res, err := s.insertLead.ExecContext(ctx, l.PublicID, l.AccountID, l.KeyID, string(l.Mode), l.FirstName, l.LastName,
-		l.Email, l.Phone, l.VIN, nullIfZero(l.Year), l.Make, l.Model, l.StockNumber, l.Message, l.Source,
-		nullIfEmpty(l.IdempotencyKey), l.RequestHash, l.ReceivedAt.Unix())
-	if err != nil {
-		return fmt.Errorf("db: create lead: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 1 {
-		o.receipt = LeadReceipt{PublicID: l.PublicID, ReceivedAt: l.ReceivedAt.UTC().Truncate(time.Second)}
-		return nil
-	}
+	return []any{l.PublicID, l.AccountID, l.KeyID, string(l.Mode), l.FirstName, l.LastName, l.Email, l.Phone, l.VIN,
+		nullIfZero(l.Year), l.Make, l.Model, l.StockNumber, l.Message, l.Source, nullIfEmpty(l.IdempotencyKey),
+		l.RequestHash, l.ReceivedAt.Unix()}
+}
+
+func (o *leadInsert) publicID() string { return o.lead.PublicID }
+
+func (o *leadInsert) stored(int64) {
+	o.receipt, o.err = LeadReceipt{PublicID: o.lead.PublicID, ReceivedAt: o.lead.ReceivedAt.UTC().Truncate(time.Second)}, nil
+}
+
+func (o *leadInsert) replay(ctx context.Context, tx *Tx) error {
+	var r LeadReceipt
 	var received int64
 	var hash []byte
-	if err := s.leadByIdem.QueryRowContext(ctx, l.KeyID, l.IdempotencyKey).Scan(&o.receipt.PublicID, &received, &hash); err != nil {
+	err := tx.QueryRowContext(ctx, `SELECT public_id, received_at, request_hash FROM leads WHERE key_id = ? AND idempotency_key = ?`,
+		o.lead.KeyID, o.lead.IdempotencyKey).Scan(&r.PublicID, &received, &hash)
+	if err != nil {
 		return fmt.Errorf("db: replayed lead: %w", err)
 	}
-	if !bytes.Equal(hash, l.RequestHash) {
-		o.receipt = LeadReceipt{}
-		return ErrIdempotencyMismatch
+	if !bytes.Equal(hash, o.lead.RequestHash) {
+		o.receipt, o.err = LeadReceipt{}, ErrIdempotencyMismatch
+		return o.err
 	}
-	o.receipt.ReceivedAt, o.receipt.Replayed = time.Unix(received, 0).UTC(), true
+	r.ReceivedAt, r.Replayed = time.Unix(received, 0).UTC(), true
+	o.receipt, o.err = r, nil
 	return nil
 }
+
+func (o *leadInsert) fail(err error) { o.receipt, o.err = LeadReceipt{}, err }
 
 func (o *leadInsert) waited() bool { return true }
 
 func (o *leadInsert) finish(err error) {
-	if o.err == nil {
+	if err != nil {
 		o.err = err
 	}
 	close(o.done)
@@ -182,7 +175,7 @@ func (f PageFilter) query(selectFrom, t string, accountID int64) (string, []any)
 
 // queryAll runs a query and scans every row with scan; what names the query
 // in errors, such as "leads".
-func queryAll[T any](ctx context.Context, read *sql.DB, what string, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+func queryAll[T any](ctx context.Context, read querier, what string, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
 	rows, err := read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("db: %s: %w", what, err)

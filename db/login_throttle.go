@@ -28,7 +28,7 @@ func (d *DB) ReserveSignIn(ctx context.Context, buckets []ThrottleBucket, now ti
 	buckets = slices.Clone(buckets)
 	slices.SortFunc(buckets, func(a, b ThrottleBucket) int { return cmp.Compare(a.Key, b.Key) })
 	var refused *ThrottleBucket
-	err = d.inTx(ctx, func(tx *sql.Tx) error {
+	err = d.inTx(ctx, func(tx *Tx) error {
 		for i := range buckets {
 			b := &buckets[i]
 			cutoff := now.Add(-b.Window).Unix()
@@ -63,7 +63,7 @@ func (d *DB) ReserveSignIn(ctx context.Context, buckets []ThrottleBucket, now ti
 
 // backoffSQL is the wait in seconds after the last failure: none for the
 // first FreeFailures failures, then 1, 2, 4 … seconds (parameters: free, free).
-const backoffSQL = `(CASE WHEN login_throttle.failures < ? THEN 0 ELSE (1 << (login_throttle.failures - ?)) END)`
+const backoffSQL = `(CASE WHEN login_throttle.failures < ? THEN 0 ELSE (CAST(1 AS BIGINT) << CAST(login_throttle.failures - ? AS INTEGER)) END)`
 
 var errRefused = fmt.Errorf("db: throttled")
 
@@ -87,7 +87,7 @@ func (d *DB) throttleWait(ctx context.Context, b ThrottleBucket, now time.Time) 
 // SignInFailed records that a reserved attempt failed: it stays counted and
 // starts the bucket's wait.
 func (d *DB) SignInFailed(ctx context.Context, buckets []ThrottleBucket, now time.Time) error {
-	return d.inTx(ctx, func(tx *sql.Tx) error {
+	return d.inTx(ctx, func(tx *Tx) error {
 		for _, b := range buckets {
 			if _, err := tx.ExecContext(ctx, `UPDATE login_throttle SET failures = failures + 1, last_failure = ? WHERE bucket = ?`,
 				now.Unix(), b.Key); err != nil {
@@ -101,7 +101,7 @@ func (d *DB) SignInFailed(ctx context.Context, buckets []ThrottleBucket, now tim
 // ReleaseSignIn gives a reserved attempt back (it succeeded, or was never
 // made); the buckets in forget are cleared altogether.
 func (d *DB) ReleaseSignIn(ctx context.Context, buckets, forget []ThrottleBucket) error {
-	return d.inTx(ctx, func(tx *sql.Tx) error {
+	return d.inTx(ctx, func(tx *Tx) error {
 		for _, b := range buckets {
 			if _, err := tx.ExecContext(ctx, `UPDATE login_throttle
 				SET attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END WHERE bucket = ?`, b.Key); err != nil {
@@ -119,7 +119,7 @@ func (d *DB) ReleaseSignIn(ctx context.Context, buckets, forget []ThrottleBucket
 
 // SweepSignInThrottle drops buckets whose window ended before cutoff.
 func (d *DB) SweepSignInThrottle(ctx context.Context, cutoff time.Time) error {
-	return d.inTx(ctx, func(tx *sql.Tx) error {
+	return d.inTx(ctx, func(tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM login_throttle WHERE window_start < ? AND last_failure < ?`,
 			cutoff.Unix(), cutoff.Unix()); err != nil {
 			return fmt.Errorf("db: sweep sign-in throttle: %w", err)

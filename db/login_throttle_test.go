@@ -9,7 +9,11 @@ import (
 )
 
 func TestReserveSignInHoldsUnderConcurrency(t *testing.T) {
-	d, _ := fixtureStore(t)
+	forEachBackend(t, testReserveSignInHoldsUnderConcurrency)
+}
+
+func testReserveSignInHoldsUnderConcurrency(t *testing.T, dsn string) {
+	d := fixtureOpen(t, dsn)
 	ctx := context.Background()
 	bucket := []ThrottleBucket{{Key: "email:a@b.test", Limit: 5, Window: 15 * time.Minute, FreeFailures: 5}}
 	var granted atomic.Int32
@@ -33,7 +37,9 @@ func TestReserveSignInHoldsUnderConcurrency(t *testing.T) {
 	}
 }
 
-func TestSignInThrottleRules(t *testing.T) {
+func TestSignInThrottleRules(t *testing.T) { forEachBackend(t, testSignInThrottleRules) }
+
+func testSignInThrottleRules(t *testing.T, dsn string) {
 	pair := ThrottleBucket{Key: "pair", Limit: 5, Window: 15 * time.Minute, FreeFailures: 2}
 	type step struct {
 		at      time.Duration // since fixtureNow
@@ -63,9 +69,10 @@ func TestSignInThrottleRules(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			d, _ := fixtureStore(t)
+			d := fixtureOpen(t, dsn)
 			ctx := context.Background()
 			b := []ThrottleBucket{pair}
+			b[0].Key = tc.name // the cases share one database
 			for i, s := range tc.steps {
 				now := fixtureNow.Add(s.at)
 				ok, wait, err := d.ReserveSignIn(ctx, b, now)

@@ -2,15 +2,22 @@ package db
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 )
 
-// migrations is append-only: each entry runs once, in order, in its own
-// transaction, and PRAGMA user_version records how many have run.
-var migrations = []string{
-	// 1: accounts, users, sessions, keys, audit.
-	`
+// Migration is one step of the schema. Entry N of the SQLite and the
+// PostgreSQL lists is the same change in each dialect.
+type Migration struct {
+	ID          int
+	Description string
+	SQL         string
+}
+
+// sqliteMigrations is append-only: each entry runs once, in order, in its own
+// transaction, and PRAGMA user_version records how many have run. A test
+// pins the SQL of every shipped entry: never edit one, append another.
+var sqliteMigrations = []Migration{
+	{1, "accounts, users, sessions, keys, audit", `
 CREATE TABLE meta (
 	name  TEXT PRIMARY KEY,
 	value BLOB NOT NULL
@@ -85,9 +92,8 @@ CREATE TABLE audit_events (
 	created_at  INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX audit_events_account ON audit_events(account_id, id);
-`,
-	// 2: access tokens (only their SHA-256) and the leads the API takes in.
-	`
+`},
+	{2, "access tokens (only their SHA-256) and the leads the API takes in", `
 -- Rows only ever append (tokens are found in memory, never by hash here), so
 -- a batch of inserts dirties a few pages at the end of the table and indexes.
 CREATE TABLE access_tokens (
@@ -125,9 +131,8 @@ CREATE TABLE leads (
 ) STRICT;
 CREATE INDEX leads_account ON leads(account_id, mode, id);
 CREATE UNIQUE INDEX leads_idempotency ON leads(key_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
-`,
-	// 3: capture sessions, with the capture settings each was created with.
-	`
+`},
+	{3, "capture sessions, with the capture settings each was created with", `
 -- The settings are copied from the key (or the request's overrides) when the
 -- session is made, so editing the key later does not change a session sent out.
 -- public_id starts with the time created, so its index also appends.
@@ -162,9 +167,8 @@ CREATE TABLE capture_sessions (
 ) STRICT;
 CREATE INDEX capture_sessions_account ON capture_sessions(account_id, mode, id);
 CREATE UNIQUE INDEX capture_sessions_idempotency ON capture_sessions(key_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
-`,
-	// 4: sign-in throttle buckets, shared by every instance on one database.
-	`
+`},
+	{4, "sign-in throttle buckets shared by every instance", `
 -- One row per bucket (an address, an email, an email from one address): the
 -- attempts in the current fixed window, in flight ones included.
 CREATE TABLE login_throttle (
@@ -175,10 +179,8 @@ CREATE TABLE login_throttle (
 	last_failure INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX login_throttle_window ON login_throttle(window_start);
-`,
-	// 5: self-validating access tokens (none stored), the change log every
-	// instance follows, the instances following it, and revoked token ids.
-	`
+`},
+	{5, "self-validating access tokens, the change log, instances, revoked token ids", `
 DROP TABLE access_tokens;
 ALTER TABLE api_keys ADD COLUMN token_epoch INTEGER NOT NULL DEFAULT 0;
 
@@ -210,28 +212,35 @@ CREATE TABLE revoked_tokens (
 	expires_at INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX revoked_tokens_expiry ON revoked_tokens(expires_at);
-`,
+`},
 }
 
-func (d *DB) migrate(ctx context.Context) error {
-	var version int
-	if err := d.write.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
-		return fmt.Errorf("db: read schema version: %w", err)
-	}
-	if version > len(migrations) {
-		return fmt.Errorf("db: schema version %d is newer than this keydesk (%d): upgrade keydesk", version, len(migrations))
-	}
-	for i := version; i < len(migrations); i++ {
-		err := d.inTx(ctx, func(tx *sql.Tx) error {
-			if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
-				return err
+func (d *DB) migrateSQLite(ctx context.Context) error {
+	for {
+		// The version is read inside each migration's write transaction, so
+		// two stores opening one new file cannot both run a migration.
+		done := false
+		err := d.inTx(ctx, func(tx *Tx) error {
+			var version int
+			if err := tx.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
+				return fmt.Errorf("db: read schema version: %w", err)
 			}
-			_, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, i+1))
+			if version > len(sqliteMigrations) {
+				return fmt.Errorf("db: schema version %d is newer than this keydesk (%d): upgrade keydesk", version, len(sqliteMigrations))
+			}
+			if version == len(sqliteMigrations) {
+				done = true
+				return nil
+			}
+			m := sqliteMigrations[version]
+			if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+				return fmt.Errorf("db: migration %d (%s): %w", m.ID, m.Description, err)
+			}
+			_, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, m.ID))
 			return err
 		})
-		if err != nil {
-			return fmt.Errorf("db: migration %d: %w", i+1, err)
+		if err != nil || done {
+			return err
 		}
 	}
-	return nil
 }

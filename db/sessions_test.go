@@ -8,9 +8,11 @@ import (
 	"time"
 )
 
-func TestSessionLifecycle(t *testing.T) {
+func TestSessionLifecycle(t *testing.T) { forEachBackend(t, testSessionLifecycle) }
+
+func testSessionLifecycle(t *testing.T, dsn string) {
 	ctx := context.Background()
-	d, _ := fixtureStore(t)
+	d := fixtureOpen(t, dsn)
 	acc := fixtureAccount(t, d, "acme")
 	u := fixtureUser(t, d, acc, "ann@example.com")
 
@@ -51,9 +53,11 @@ func TestSessionLifecycle(t *testing.T) {
 	}
 }
 
-func TestDeleteIdleSessions(t *testing.T) {
+func TestDeleteIdleSessions(t *testing.T) { forEachBackend(t, testDeleteIdleSessions) }
+
+func testDeleteIdleSessions(t *testing.T, dsn string) {
 	ctx := context.Background()
-	d, _ := fixtureStore(t)
+	d := fixtureOpen(t, dsn)
 	acc := fixtureAccount(t, d, "acme")
 	u := fixtureUser(t, d, acc, "ann@example.com")
 	cutoff := fixtureNow
@@ -84,8 +88,12 @@ func TestDeleteIdleSessions(t *testing.T) {
 }
 
 func TestSetUserDisabledEndsOnlyTheirSessions(t *testing.T) {
+	forEachBackend(t, testSetUserDisabledEndsOnlyTheirSessions)
+}
+
+func testSetUserDisabledEndsOnlyTheirSessions(t *testing.T, dsn string) {
 	ctx := context.Background()
-	d, _ := fixtureStore(t)
+	d := fixtureOpen(t, dsn)
 	acc := fixtureAccount(t, d, "acme")
 	ann := fixtureUser(t, d, acc, "ann@example.com")
 	bob := fixtureUser(t, d, acc, "bob@example.com")

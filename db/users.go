@@ -32,22 +32,21 @@ const userColumns = `id, account_id, email, password_hash, role, disabled, creat
 
 // CreateUser inserts a user; a taken email is ErrDuplicate.
 func (d *DB) CreateUser(ctx context.Context, u User) (User, error) {
-	res, err := d.write.ExecContext(ctx,
-		`INSERT INTO users (account_id, email, password_hash, role, disabled, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-		u.AccountID, u.Email, u.PasswordHash, u.Role, u.Disabled, u.CreatedAt.Unix())
+	err := d.write.QueryRowContext(ctx,
+		`INSERT INTO users (account_id, email, password_hash, role, disabled, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+		u.AccountID, u.Email, u.PasswordHash, u.Role, u.Disabled, u.CreatedAt.Unix()).Scan(&u.ID)
 	if isUniqueViolation(err) {
 		return User{}, fmt.Errorf("db: user %q: %w", u.Email, ErrDuplicate)
 	}
 	if err != nil {
 		return User{}, fmt.Errorf("db: create user: %w", err)
 	}
-	u.ID, _ = res.LastInsertId()
 	return u, nil
 }
 
 // UserByEmail returns a user by email, case-insensitively.
 func (d *DB) UserByEmail(ctx context.Context, email string) (User, error) {
-	return scanUser(d.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE email = ?`, email))
+	return scanUser(d.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE lower(email) = lower(?)`, email))
 }
 
 // User returns a user by id.
@@ -57,7 +56,7 @@ func (d *DB) User(ctx context.Context, id int64) (User, error) {
 
 // SetUserDisabled disables or re-enables a user; disabling ends their sessions.
 func (d *DB) SetUserDisabled(ctx context.Context, id int64, disabled bool) error {
-	return d.inTx(ctx, func(tx *sql.Tx) error {
+	return d.inTx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE users SET disabled = ? WHERE id = ?`, disabled, id)
 		if err != nil {
 			return fmt.Errorf("db: disable user: %w", err)
@@ -89,8 +88,8 @@ func (d *DB) SetUserRole(ctx context.Context, id int64, role string) error {
 // CountActiveAdmins returns how many enabled admins an account has.
 func (d *DB) CountActiveAdmins(ctx context.Context, accountID int64) (int, error) {
 	var n int
-	err := d.read.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE account_id = ? AND role = 'admin' AND disabled = 0`,
-		accountID).Scan(&n)
+	err := d.read.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE account_id = ? AND role = ? AND disabled = ?`,
+		accountID, RoleAdmin, false).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("db: count admins: %w", err)
 	}

@@ -30,11 +30,15 @@ type App struct {
 	Store *db.DB
 	Live  *live.State
 	clock web.Clock
+	log   *slog.Logger
 }
 
 // Assemble builds keydesk over cfg. It is the one place the server is
 // wired, for main, the tests and the benchmark alike.
 func Assemble(ctx context.Context, cfg Config) (*App, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
 	state, err := live.New(ctx, cfg.Store, live.Options{Sealer: cfg.Sealer, Clock: cfg.Clock, Logger: cfg.Logger,
 		InstanceID: cfg.InstanceID, Addr: cfg.Addr})
 	if err != nil {
@@ -47,12 +51,13 @@ func Assemble(ctx context.Context, cfg Config) (*App, error) {
 		DB: cfg.Store, Live: state, Sealer: cfg.Sealer, Clock: cfg.Clock, Logger: cfg.Logger,
 		Sessions: web.NewSessions(cfg.Store, cfg.Sealer.Derive("cookie-hash"), cfg.Sealer.Derive("cookie-block"), cfg.Clock),
 	}).Routes(e)
-	return &App{Echo: e, Store: cfg.Store, Live: state, clock: cfg.Clock}, nil
+	return &App{Echo: e, Store: cfg.Store, Live: state, clock: cfg.Clock, log: cfg.Logger}, nil
 }
 
 // Run does the background work until ctx ends: following the change log
 // and the store's periodic writes and sweeps.
 func (a *App) Run(ctx context.Context) {
 	go a.Live.Run(ctx)
+	go a.Store.ListenChanges(ctx, a.Live.Wake, a.log)
 	a.Store.RunBackground(ctx, a.clock, web.IdleTimeout)
 }

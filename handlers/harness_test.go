@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -50,13 +52,29 @@ type testApp struct {
 
 func newTestApp(t *testing.T) *testApp {
 	t.Helper()
+	return newTestAppOn(t, filepath.Join(t.TempDir(), "keydesk.db"))
+}
+
+// testSealer is the master key every test instance shares.
+func testSealer(t *testing.T) *keys.Sealer {
+	t.Helper()
 	sealer, err := keys.NewSealer([]byte("0123456789abcdef0123456789abcdef"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock := &testClock{t: time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)}
-	return startTestApp(t, filepath.Join(t.TempDir(), "keydesk.db"), sealer, clock)
+	return sealer
 }
+
+// newTestAppOn is newTestApp over the database dsn names; apps over one
+// PostgreSQL database are instances of one deployment (they share the master key).
+func newTestAppOn(t *testing.T, dsn string) *testApp {
+	t.Helper()
+	clock := &testClock{t: time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)}
+	return startTestApp(t, dsn, testSealer(t), clock)
+}
+
+// instances numbers the test instances, so each has its own row in the instances table.
+var instances atomic.Int64
 
 // restart stops a's server and store and starts a new process's worth over the same database.
 func (a *testApp) restart() *testApp {
@@ -75,7 +93,7 @@ func startTestApp(t *testing.T, path string, sealer *keys.Sealer, clock *testClo
 	var logMu sync.Mutex
 	logger := slog.New(slog.NewTextHandler(lockedWriter{w: logs, mu: &logMu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	app, err := Assemble(context.Background(), Config{Store: store, Sealer: sealer, Clock: clock.Now, Logger: logger,
-		InstanceID: t.Name(), Addr: "test"})
+		InstanceID: fmt.Sprintf("%s-%d", t.Name(), instances.Add(1)), Addr: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -64,7 +64,7 @@ func (g *SignInGuard) Begin(ctx context.Context, email, addr string) (*SignInAtt
 	email = strings.ToLower(email)
 	buckets := []db.ThrottleBucket{signInPerAddr, signInPerEmailAddr, signInPerEmail}
 	buckets[0].Key = "addr:" + addr
-	buckets[1].Key = "email-addr:" + email + "\x00" + addr
+	buckets[1].Key = "email-addr:" + email + " from " + addr
 	buckets[2].Key = "email:" + email
 	ok, wait, err := g.store.ReserveSignIn(ctx, buckets, g.now())
 	if err != nil {

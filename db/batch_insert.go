@@ -1,0 +1,122 @@
+package db
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Leads and capture sessions reach their tables set-based: one multi-row
+// INSERT … RETURNING per table and batch. On PostgreSQL one failing statement
+// aborts the whole transaction, so the batch runs behind a savepoint and,
+// when it fails, each row is tried alone behind its own: a bad row costs
+// only its own request.
+
+// rowInsert is a queued insert of one row with a public id and an optional
+// idempotency key.
+type rowInsert interface {
+	writeOp
+	table() *insertTable
+	// values are the row's values in its table's column order.
+	values() []any
+	publicID() string
+	// stored learns that the row went in with this id.
+	stored(id int64)
+	// replay finds the row an earlier request stored under the same
+	// idempotency key, and answers with it.
+	replay(ctx context.Context, tx *Tx) error
+	// fail records why the row was not stored.
+	fail(err error)
+}
+
+// insertTable is the multi-row INSERT of one table.
+type insertTable struct {
+	name    string
+	columns []string
+	row     string // "(?, ?, …)"
+}
+
+func newInsertTable(name string, columns ...string) insertTable {
+	return insertTable{name: name, columns: columns,
+		row: "(" + strings.TrimSuffix(strings.Repeat("?, ", len(columns)), ", ") + ")"}
+}
+
+// maxRowsPerInsert keeps a statement's parameters under SQLite's 32766 and
+// PostgreSQL's 65535 for any table here.
+const maxRowsPerInsert = 256
+
+// sql is the INSERT of n rows; a row whose idempotency key is taken is left
+// out, and RETURNING names the rows that went in.
+func (t insertTable) sql(n int) string {
+	return `INSERT INTO ` + t.name + ` (` + strings.Join(t.columns, ", ") + `) VALUES ` +
+		strings.TrimSuffix(strings.Repeat(t.row+", ", n), ", ") +
+		` ON CONFLICT (key_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id, public_id`
+}
+
+// insertRows stores ops set-based inside tx, each op learning its outcome.
+func insertRows(ctx context.Context, tx *Tx, t insertTable, ops []rowInsert) {
+	for len(ops) > 0 {
+		n := min(len(ops), maxRowsPerInsert)
+		chunk := ops[:n]
+		ops = ops[n:]
+		if err := inSavepoint(ctx, tx, func() error { return insertChunk(ctx, tx, t, chunk) }); err == nil {
+			continue
+		}
+		for _, op := range chunk {
+			err := inSavepoint(ctx, tx, func() error { return insertChunk(ctx, tx, t, []rowInsert{op}) })
+			if err != nil {
+				op.fail(fmt.Errorf("db: insert into %s: %w", t.name, err))
+			}
+		}
+	}
+}
+
+func insertChunk(ctx context.Context, tx *Tx, t insertTable, ops []rowInsert) error {
+	args := make([]any, 0, len(ops)*len(t.columns))
+	for _, op := range ops {
+		args = append(args, op.values()...)
+	}
+	rows, err := tx.QueryContext(ctx, t.sql(len(ops)), args...)
+	if err != nil {
+		return err
+	}
+	ids := make(map[string]int64, len(ops))
+	for rows.Next() {
+		var id int64
+		var public string
+		if err := rows.Scan(&id, &public); err != nil {
+			rows.Close()
+			return err
+		}
+		ids[public] = id
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, op := range ops {
+		if id, ok := ids[op.publicID()]; ok {
+			op.stored(id)
+			continue
+		}
+		if err := op.replay(ctx, tx); err != nil && !errors.Is(err, ErrIdempotencyMismatch) {
+			return err
+		}
+	}
+	return nil
+}
+
+// inSavepoint runs fn so that its failure undoes only what fn did.
+func inSavepoint(ctx context.Context, tx *Tx, fn func() error) error {
+	if _, err := tx.ExecContext(ctx, `SAVEPOINT batch_rows`); err != nil {
+		return err
+	}
+	if err := fn(); err != nil {
+		tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT batch_rows`)
+		tx.ExecContext(ctx, `RELEASE SAVEPOINT batch_rows`)
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `RELEASE SAVEPOINT batch_rows`)
+	return err
+}

@@ -1,0 +1,140 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// The store's SQL is written once, with ? placeholders, in the subset that
+// SQLite and PostgreSQL share; a binder turns it into what the driver takes.
+
+// binder rewrites ? placeholders to $1, $2, … for PostgreSQL, once per
+// statement text; for SQLite it leaves the text alone.
+type binder struct {
+	numbered bool
+	cache    sync.Map // statement text → rebound text
+}
+
+func (b *binder) bind(query string) string {
+	if !b.numbered {
+		return query
+	}
+	if v, ok := b.cache.Load(query); ok {
+		return v.(string)
+	}
+	out := numberPlaceholders(query)
+	b.cache.Store(query, out)
+	return out
+}
+
+// numberPlaceholders replaces each ? outside quotes by $n.
+func numberPlaceholders(query string) string {
+	var sb strings.Builder
+	sb.Grow(len(query) + 16)
+	n := 0
+	var quote byte
+	for i := 0; i < len(query); i++ {
+		c := query[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case c == '?':
+			n++
+			sb.WriteByte('$')
+			sb.WriteString(strconv.Itoa(n))
+			continue
+		}
+		sb.WriteByte(c)
+	}
+	return sb.String()
+}
+
+// pool is a database/sql pool whose queries go through the binder.
+type pool struct {
+	db *sql.DB
+	b  *binder
+}
+
+func (p pool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return p.db.ExecContext(ctx, p.b.bind(query), args...)
+}
+
+func (p pool) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return p.db.QueryContext(ctx, p.b.bind(query), args...)
+}
+
+func (p pool) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return p.db.QueryRowContext(ctx, p.b.bind(query), args...)
+}
+
+func (p pool) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error) {
+	return p.db.PrepareContext(ctx, p.b.bind(query))
+}
+
+func (p pool) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) {
+	tx, err := p.db.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Tx{tx: tx, b: p.b}, nil
+}
+
+// Tx is a transaction whose queries go through the binder.
+type Tx struct {
+	tx *sql.Tx
+	b  *binder
+}
+
+// ExecContext runs a statement written with ? placeholders.
+func (t *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return t.tx.ExecContext(ctx, t.b.bind(query), args...)
+}
+
+// QueryContext runs a query written with ? placeholders.
+func (t *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return t.tx.QueryContext(ctx, t.b.bind(query), args...)
+}
+
+// QueryRowContext runs a one-row query written with ? placeholders.
+func (t *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return t.tx.QueryRowContext(ctx, t.b.bind(query), args...)
+}
+
+// StmtContext binds a statement prepared on the pool to this transaction.
+func (t *Tx) StmtContext(ctx context.Context, stmt *sql.Stmt) *sql.Stmt {
+	return t.tx.StmtContext(ctx, stmt)
+}
+
+// Commit commits the transaction.
+func (t *Tx) Commit() error { return t.tx.Commit() }
+
+// Rollback abandons the transaction.
+func (t *Tx) Rollback() error { return t.tx.Rollback() }
+
+// querier is what a read needs: the pool or a transaction.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// isUniqueViolation recognises a unique constraint failing in either database.
+func isUniqueViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.Code == "23505"
+	}
+	return strings.Contains(err.Error(), "UNIQUE constraint failed")
+}

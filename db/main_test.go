@@ -1,0 +1,9 @@
+package db
+
+import (
+	"testing"
+
+	"keydesk/db/dbtest"
+)
+
+func TestMain(m *testing.M) { dbtest.Main(m) }

@@ -1,0 +1,249 @@
+package db
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// postgresMigrations is append-only and numbered as sqliteMigrations: entry N
+// makes the same tables, columns, nullability and unique indexes as SQLite's
+// entry N, in PostgreSQL's words (BIGINT identity ids, BOOLEAN flags, BIGINT
+// Unix seconds, BYTEA blobs, lower(...) indexes for case-insensitive
+// uniqueness). schema_migrations records which have run.
+var postgresMigrations = []Migration{
+	{1, "accounts, users, sessions, keys, audit", `
+CREATE TABLE meta (
+	name  TEXT PRIMARY KEY,
+	value BYTEA NOT NULL
+);
+
+CREATE TABLE accounts (
+	id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	slug       TEXT NOT NULL UNIQUE,
+	name       TEXT NOT NULL,
+	licenses   TEXT NOT NULL,
+	created_at BIGINT NOT NULL
+);
+
+CREATE TABLE users (
+	id            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	account_id    BIGINT NOT NULL REFERENCES accounts(id),
+	email         TEXT NOT NULL,
+	password_hash TEXT NOT NULL,
+	role          TEXT NOT NULL CHECK (role IN ('admin', 'dealer')),
+	disabled      BOOLEAN NOT NULL DEFAULT false,
+	created_at    BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX users_email ON users (lower(email));
+
+CREATE TABLE sessions (
+	id_hash      BYTEA PRIMARY KEY,
+	user_id      BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+	created_at   BIGINT NOT NULL,
+	last_seen_at BIGINT NOT NULL
+);
+CREATE INDEX sessions_user ON sessions(user_id);
+
+CREATE TABLE api_keys (
+	id                    BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	account_id            BIGINT NOT NULL REFERENCES accounts(id),
+	name                  TEXT NOT NULL,
+	type                  TEXT NOT NULL CHECK (type IN ('digital_requests', 'integration')),
+	licenses              TEXT NOT NULL,
+	mode                  TEXT NOT NULL CHECK (mode IN ('live', 'test')),
+	public_key            TEXT NOT NULL UNIQUE,
+	secret_sealed         BYTEA NOT NULL,
+	secret_last4          TEXT NOT NULL,
+	theme                 TEXT NOT NULL CHECK (theme IN ('lite', 'pro')),
+	pii_mask              BOOLEAN NOT NULL,
+	redirect_url          TEXT NOT NULL,
+	skip_interior         BOOLEAN NOT NULL,
+	skip_odometer         BOOLEAN NOT NULL,
+	include_disclosures   BOOLEAN NOT NULL,
+	include_announcements BOOLEAN NOT NULL,
+	capture_sms           TEXT NOT NULL,
+	results_sms           TEXT NOT NULL,
+	wear_and_tear         BOOLEAN NOT NULL,
+	session_expiry        BIGINT NOT NULL,
+	created_at            BIGINT NOT NULL,
+	created_by            BIGINT REFERENCES users(id),
+	last_used_at          BIGINT,
+	revoked_at            BIGINT,
+	revoked_by            BIGINT REFERENCES users(id)
+);
+CREATE INDEX api_keys_account ON api_keys(account_id, type, id);
+CREATE UNIQUE INDEX api_keys_live_name ON api_keys(account_id, lower(name)) WHERE revoked_at IS NULL;
+
+CREATE TABLE audit_events (
+	id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	account_id  BIGINT NOT NULL REFERENCES accounts(id),
+	user_id     BIGINT REFERENCES users(id),
+	user_email  TEXT NOT NULL,
+	action      TEXT NOT NULL,
+	key_id      BIGINT REFERENCES api_keys(id),
+	key_name    TEXT NOT NULL,
+	remote_addr TEXT NOT NULL,
+	detail      TEXT NOT NULL,
+	created_at  BIGINT NOT NULL
+);
+CREATE INDEX audit_events_account ON audit_events(account_id, id);
+`},
+	{2, "access tokens (only their SHA-256) and the leads the API takes in", `
+CREATE TABLE access_tokens (
+	id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	hash       BYTEA NOT NULL,
+	key_id     BIGINT NOT NULL REFERENCES api_keys(id),
+	scope      TEXT NOT NULL,
+	created_at BIGINT NOT NULL,
+	expires_at BIGINT NOT NULL
+);
+CREATE INDEX access_tokens_key ON access_tokens(key_id);
+CREATE INDEX access_tokens_expiry ON access_tokens(expires_at);
+
+CREATE TABLE leads (
+	id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	public_id       TEXT NOT NULL UNIQUE,
+	account_id      BIGINT NOT NULL REFERENCES accounts(id),
+	key_id          BIGINT NOT NULL REFERENCES api_keys(id),
+	mode            TEXT NOT NULL CHECK (mode IN ('live', 'test')),
+	first_name      TEXT NOT NULL,
+	last_name       TEXT NOT NULL,
+	email           TEXT NOT NULL,
+	phone           TEXT NOT NULL,
+	vin             TEXT NOT NULL,
+	year            INTEGER,
+	make            TEXT NOT NULL,
+	model           TEXT NOT NULL,
+	stock_number    TEXT NOT NULL,
+	message         TEXT NOT NULL,
+	source          TEXT NOT NULL,
+	idempotency_key TEXT,
+	request_hash    BYTEA,
+	received_at     BIGINT NOT NULL
+);
+CREATE INDEX leads_account ON leads(account_id, mode, id);
+CREATE UNIQUE INDEX leads_idempotency ON leads(key_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+`},
+	{3, "capture sessions, with the capture settings each was created with", `
+CREATE TABLE capture_sessions (
+	id                    BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	public_id             TEXT NOT NULL UNIQUE,
+	account_id            BIGINT NOT NULL REFERENCES accounts(id),
+	key_id                BIGINT NOT NULL REFERENCES api_keys(id),
+	mode                  TEXT NOT NULL CHECK (mode IN ('live', 'test')),
+	customer_name         TEXT NOT NULL,
+	customer_email        TEXT NOT NULL,
+	customer_phone        TEXT NOT NULL,
+	vin                   TEXT NOT NULL,
+	year                  INTEGER,
+	make                  TEXT NOT NULL,
+	model                 TEXT NOT NULL,
+	stock_number          TEXT NOT NULL,
+	theme                 TEXT NOT NULL CHECK (theme IN ('lite', 'pro')),
+	pii_mask              BOOLEAN NOT NULL,
+	redirect_url          TEXT NOT NULL,
+	skip_interior         BOOLEAN NOT NULL,
+	skip_odometer         BOOLEAN NOT NULL,
+	include_disclosures   BOOLEAN NOT NULL,
+	include_announcements BOOLEAN NOT NULL,
+	wear_and_tear         BOOLEAN NOT NULL,
+	capture_url           TEXT NOT NULL,
+	capture_sms           TEXT NOT NULL,
+	idempotency_key       TEXT,
+	request_hash          BYTEA,
+	created_at            BIGINT NOT NULL,
+	expires_at            BIGINT NOT NULL
+);
+CREATE INDEX capture_sessions_account ON capture_sessions(account_id, mode, id);
+CREATE UNIQUE INDEX capture_sessions_idempotency ON capture_sessions(key_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+`},
+	{4, "sign-in throttle buckets shared by every instance", `
+CREATE TABLE login_throttle (
+	bucket       TEXT PRIMARY KEY,
+	window_start BIGINT NOT NULL,
+	attempts     BIGINT NOT NULL,
+	failures     BIGINT NOT NULL,
+	last_failure BIGINT NOT NULL
+);
+CREATE INDEX login_throttle_window ON login_throttle(window_start);
+`},
+	{5, "self-validating access tokens, the change log, instances, revoked token ids", `
+DROP TABLE access_tokens;
+ALTER TABLE api_keys ADD COLUMN token_epoch BIGINT NOT NULL DEFAULT 0;
+
+-- Writers take an advisory lock first, so sequence numbers commit in order.
+CREATE TABLE changes (
+	seq        BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	kind       TEXT NOT NULL,
+	account_id BIGINT NOT NULL,
+	key_id     BIGINT,
+	token_id   BYTEA,
+	until      BIGINT,
+	created_at BIGINT NOT NULL
+);
+CREATE INDEX changes_created ON changes(created_at);
+
+CREATE TABLE instances (
+	id           TEXT PRIMARY KEY,
+	addr         TEXT NOT NULL,
+	applied_seq  BIGINT NOT NULL,
+	started_at   BIGINT NOT NULL,
+	heartbeat_ms BIGINT NOT NULL
+);
+
+CREATE TABLE revoked_tokens (
+	token_id   BYTEA PRIMARY KEY,
+	key_id     BIGINT NOT NULL REFERENCES api_keys(id),
+	expires_at BIGINT NOT NULL
+);
+CREATE INDEX revoked_tokens_expiry ON revoked_tokens(expires_at);
+`},
+}
+
+// migratePostgres runs the pending PostgreSQL migrations under an advisory
+// lock, so instances starting together on an empty database migrate once.
+func (d *DB) migratePostgres(ctx context.Context) error {
+	return d.Exclusively(ctx, "migrate", func(ctx context.Context) error {
+		if _, err := d.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			id          BIGINT PRIMARY KEY,
+			description TEXT NOT NULL,
+			applied_at  BIGINT NOT NULL)`); err != nil {
+			return fmt.Errorf("db: schema_migrations: %w", err)
+		}
+		var version int
+		if err := d.write.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM schema_migrations`).Scan(&version); err != nil {
+			return fmt.Errorf("db: read schema version: %w", err)
+		}
+		if version > len(postgresMigrations) {
+			return fmt.Errorf("db: schema version %d is newer than this keydesk (%d): upgrade keydesk", version, len(postgresMigrations))
+		}
+		for _, m := range postgresMigrations[version:] {
+			err := d.inTx(ctx, func(tx *Tx) error {
+				if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+					return err
+				}
+				_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (id, description, applied_at) VALUES (?, ?, ?)`,
+					m.ID, m.Description, time.Now().Unix())
+				return err
+			})
+			if err != nil {
+				return fmt.Errorf("db: migration %d (%s): %w", m.ID, m.Description, err)
+			}
+		}
+		return nil
+	})
+}
+
+// SchemaVersion returns how many migrations the database has run.
+func (d *DB) SchemaVersion(ctx context.Context) (int, error) {
+	q := `PRAGMA user_version`
+	if d.backend == Postgres {
+		q = `SELECT coalesce(max(id), 0) FROM schema_migrations`
+	}
+	var v int
+	if err := d.read.QueryRowContext(ctx, q).Scan(&v); err != nil {
+		return 0, fmt.Errorf("db: read schema version: %w", err)
+	}
+	return v, nil
+}
