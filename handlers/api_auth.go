@@ -1,8 +1,11 @@
 package handlers
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -20,6 +23,8 @@ const (
 	headerAPIKey       = "API-Key"
 	headerAPITimestamp = "API-Timestamp"
 	headerAPIToken     = "API-Token"
+	// headerAPISignatureVersion "2" asks for a body-bound signature (keys.CanonicalV2).
+	headerAPISignatureVersion = "API-Signature-Version"
 )
 
 // signatureMaxSkew is how far API-Timestamp may be from the server's clock.
@@ -112,6 +117,7 @@ func (h *Handlers) authenticate(c echo.Context) (*apiCaller, error) {
 		apiKey:    r.Header.Get(headerAPIKey),
 		timestamp: r.Header.Get(headerAPITimestamp),
 		token:     r.Header.Get(headerAPIToken),
+		version:   r.Header.Get(headerAPISignatureVersion),
 	}
 	signed := sig.apiKey != "" || sig.timestamp != "" || sig.token != ""
 	switch {
@@ -171,9 +177,9 @@ func bearerChallenge(c echo.Context, status int, code, description string) error
 	return &web.APIError{Status: status, Code: code, Message: description}
 }
 
-// signatureHeaders are the three headers of a signed request, as sent.
+// signatureHeaders are the headers of a signed request, as sent.
 type signatureHeaders struct {
-	apiKey, timestamp, token string
+	apiKey, timestamp, token, version string
 }
 
 // signedRequest is a signed request whose headers have the right shape.
@@ -182,6 +188,7 @@ type signedRequest struct {
 	timestamp string
 	at        time.Time
 	token     string
+	v2        bool
 }
 
 // parseSignatureHeaders checks the shape of the signature headers, offline.
@@ -194,6 +201,10 @@ func parseSignatureHeaders(s signatureHeaders) (signedRequest, *web.APIError) {
 				Message: "A signed request needs the " + h.name + " header too."}
 		}
 	}
+	if s.version != "" && s.version != "1" && s.version != "2" {
+		return signedRequest{}, &web.APIError{Status: http.StatusBadRequest, Code: "invalid_request",
+			Message: "API-Signature-Version must be 1 (the PAVE-style signature) or 2 (method, path, query and body signed too)."}
+	}
 	at, ok := keys.ParseTimestamp(s.timestamp)
 	if !ok {
 		return signedRequest{}, &web.APIError{Status: http.StatusBadRequest, Code: "invalid_timestamp",
@@ -202,7 +213,7 @@ func parseSignatureHeaders(s signatureHeaders) (signedRequest, *web.APIError) {
 	if _, err := keys.ParseAPIKey(s.apiKey); err != nil || !isLowerHex(s.token, 64) {
 		return signedRequest{}, errBadSignature
 	}
-	return signedRequest{apiKey: s.apiKey, timestamp: s.timestamp, at: at, token: s.token}, nil
+	return signedRequest{apiKey: s.apiKey, timestamp: s.timestamp, at: at, token: s.token, v2: s.version == "2"}, nil
 }
 
 var errBadSignature = &web.APIError{Status: http.StatusUnauthorized, Code: "invalid_signature",
@@ -238,9 +249,18 @@ func (h *Handlers) verifySignature(c echo.Context, headers signatureHeaders) (*a
 		return nil, &web.APIError{Status: http.StatusUnauthorized, Code: "stale_timestamp",
 			Message: "API-Timestamp is more than 5 minutes from the server's clock: sign each request with the current UTC time."}
 	}
-	k, err := h.live.Signed(req.apiKey, func(v *keys.Verifier, slug string) bool {
-		return v.Verify(slug, req.apiKey, req.timestamp, req.token)
-	})
+	check := func(v *keys.Verifier, slug string) bool { return v.Verify(slug, req.apiKey, req.timestamp, req.token) }
+	if req.v2 {
+		sum, err := hashBody(c.Request())
+		if err != nil {
+			return nil, err
+		}
+		r := c.Request()
+		check = func(v *keys.Verifier, slug string) bool {
+			return v.VerifyV2(r.Method, r.RequestURI, req.timestamp, slug, req.apiKey, sum, req.token)
+		}
+	}
+	k, err := h.live.Signed(req.apiKey, check)
 	if err != nil {
 		return nil, err
 	}
@@ -248,6 +268,23 @@ func (h *Handlers) verifySignature(c echo.Context, headers signatureHeaders) (*a
 		return nil, errBadSignature
 	}
 	return &apiCaller{key: &k.APIKey, account: k.Account, scope: keyScope(k.Type), via: "signature"}, nil
+}
+
+// hashBody reads the whole body (a body over the limit is refused with 413
+// before any signature is checked), hashes it and puts it back for the handler.
+func hashBody(r *http.Request) ([sha256.Size]byte, error) {
+	if r.Body == nil {
+		return sha256.Sum256(nil), nil
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		if web.IsTooLarge(err) {
+			return [sha256.Size]byte{}, err
+		}
+		return [sha256.Size]byte{}, &web.APIError{Status: http.StatusBadRequest, Code: "invalid_request", Message: "The body could not be read."}
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return sha256.Sum256(body), nil
 }
 
 // inStep refuses API calls while this instance is behind the change log: a

@@ -16,7 +16,7 @@ const TimestampLayout = "2006-01-02T15:04:05Z"
 // with the API secret, of "<account slug>:<API key>@<API-Timestamp>".
 func Sign(secret, slug, apiKey, timestamp string) string {
 	m := hmac.New(sha256.New, []byte(secret))
-	writeMessage(m, slug, apiKey, timestamp)
+	m.Write(appendMessage(nil, slug, apiKey, timestamp))
 	return hex.EncodeToString(m.Sum(nil))
 }
 
@@ -29,20 +29,44 @@ func VerifySignature(secret, slug, apiKey, timestamp, token string) bool {
 // for reuse, so a request pays for hashing its message, not for the key
 // schedule, and allocates nothing. It is safe for concurrent use.
 type Verifier struct {
-	macs sync.Pool
+	macs sync.Pool // *macState
+}
+
+// macState is a keyed HMAC with room for a message and a sum, so nothing
+// handed to the hash escapes to the heap.
+type macState struct {
+	h   hash.Hash
+	buf []byte
+	sum [sha256.Size]byte
 }
 
 // NewVerifier returns a Verifier for secret.
 func NewVerifier(secret string) *Verifier {
 	v := &Verifier{}
-	v.macs.New = func() any { return hmac.New(sha256.New, []byte(secret)) }
+	v.macs.New = func() any { return &macState{h: hmac.New(sha256.New, []byte(secret)), buf: make([]byte, 0, 512)} }
 	return v
 }
 
 // Verify reports in constant time whether token is the lower-case hex
 // signature of "<slug>:<apiKey>@<timestamp>".
 func (v *Verifier) Verify(slug, apiKey, timestamp, token string) bool {
-	var got, sum [sha256.Size]byte
+	m := v.macs.Get().(*macState)
+	m.buf = appendMessage(m.buf[:0], slug, apiKey, timestamp)
+	return v.verify(m, token)
+}
+
+// VerifyV2 reports in constant time whether token is the lower-case hex
+// version 2 signature of a request (see CanonicalV2).
+func (v *Verifier) VerifyV2(method, target, timestamp, slug, apiKey string, bodySum [sha256.Size]byte, token string) bool {
+	m := v.macs.Get().(*macState)
+	m.buf = appendCanonicalV2(m.buf[:0], method, target, timestamp, slug, apiKey, bodySum)
+	return v.verify(m, token)
+}
+
+// verify checks token against the MAC of the message in m.buf and puts m back.
+func (v *Verifier) verify(m *macState, token string) bool {
+	defer v.macs.Put(m)
+	var got [sha256.Size]byte
 	if len(token) != 2*sha256.Size {
 		return false
 	}
@@ -54,18 +78,48 @@ func (v *Verifier) Verify(slug, apiKey, timestamp, token string) bool {
 		}
 		got[i] = hi<<4 | lo
 	}
-	m := v.macs.Get().(hash.Hash)
-	m.Reset()
-	writeMessage(m, slug, apiKey, timestamp)
-	m.Sum(sum[:0])
-	v.macs.Put(m)
-	return hmac.Equal(sum[:], got[:])
+	m.h.Reset()
+	m.h.Write(m.buf)
+	m.h.Sum(m.sum[:0])
+	return hmac.Equal(m.sum[:], got[:])
 }
 
-func writeMessage(m hash.Hash, slug, apiKey, timestamp string) {
-	var buf [256]byte
-	msg := append(append(append(append(append(buf[:0], slug...), ':'), apiKey...), '@'), timestamp...)
-	m.Write(msg)
+// CanonicalV2 is the text a version 2 signature covers: six lines joined by
+// "\n" with no trailing newline — "2", the method in upper case, the request
+// target exactly as sent (path and query), the API-Timestamp value,
+// "<account slug>:<API key>", and the lower-case hex SHA-256 of the body as
+// received (of the empty string when there is none). It binds a signature
+// to one method, path, query and body, so a captured header set cannot be
+// replayed as another request.
+func CanonicalV2(method, target, timestamp, slug, apiKey string, bodySum [sha256.Size]byte) string {
+	return string(appendCanonicalV2(nil, method, target, timestamp, slug, apiKey, bodySum))
+}
+
+func appendCanonicalV2(msg []byte, method, target, timestamp, slug, apiKey string, bodySum [sha256.Size]byte) []byte {
+	msg = append(msg, "2\n"...)
+	for i := 0; i < len(method); i++ {
+		c := method[i]
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		msg = append(msg, c)
+	}
+	msg = append(append(msg, '\n'), target...)
+	msg = append(append(msg, '\n'), timestamp...)
+	msg = append(append(append(append(msg, '\n'), slug...), ':'), apiKey...)
+	msg = append(msg, '\n')
+	return hex.AppendEncode(msg, bodySum[:])
+}
+
+// SignV2 returns the version 2 API-Token of a request with this body.
+func SignV2(secret, method, target, timestamp, slug, apiKey string, body []byte) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write(appendCanonicalV2(nil, method, target, timestamp, slug, apiKey, sha256.Sum256(body)))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+func appendMessage(msg []byte, slug, apiKey, timestamp string) []byte {
+	return append(append(append(append(append(msg, slug...), ':'), apiKey...), '@'), timestamp...)
 }
 
 func lowerHex(c byte) (byte, bool) {

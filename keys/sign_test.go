@@ -2,6 +2,7 @@ package keys
 
 import (
 	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"sync"
@@ -184,4 +185,48 @@ func TestVerifierIsSafeForConcurrentUse(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+func TestVerifierAllocatesNothing(t *testing.T) {
+	v := NewVerifier("kds_live_secret")
+	ts := "2026-11-23T20:06:40Z"
+	v1 := Sign("kds_live_secret", "acme", "kd_live_x", ts)
+	sum := sha256.Sum256([]byte(`{"a":1}`))
+	v2 := SignV2("kds_live_secret", "POST", "/api/v1/leads", ts, "acme", "kd_live_x", []byte(`{"a":1}`))
+	if n := testing.AllocsPerRun(100, func() {
+		if !v.Verify("acme", "kd_live_x", ts, v1) || !v.VerifyV2("post", "/api/v1/leads", ts, "acme", "kd_live_x", sum, v2) {
+			t.Fatal("a good signature was refused")
+		}
+	}); n != 0 {
+		t.Errorf("%v allocations per verification, want 0", n)
+	}
+}
+
+// TestSignV2FollowsTheRecipe signs the way the Developer docs tell a client
+// to, with nothing from this package but the secret, and checks the result.
+func TestSignV2FollowsTheRecipe(t *testing.T) {
+	secret, ts, body := "kds_live_s3cret", "2026-11-23T20:06:40Z", []byte(`{"first_name":"Ann"}`)
+	bodyHash := sha256.Sum256(body)
+	text := strings.Join([]string{"2", "POST", "/api/v1/leads?dry=1", ts, "demo:kd_live_abc", hex.EncodeToString(bodyHash[:])}, "\n")
+	want := hex.EncodeToString(hmacSHA256([]byte(secret), []byte(text)))
+	if got := SignV2(secret, "POST", "/api/v1/leads?dry=1", ts, "demo", "kd_live_abc", body); got != want {
+		t.Fatalf("SignV2 = %s, want %s", got, want)
+	}
+	if got := CanonicalV2("post", "/api/v1/leads?dry=1", ts, "demo", "kd_live_abc", bodyHash); got != text {
+		t.Fatalf("CanonicalV2 = %q, want %q", got, text)
+	}
+	v := NewVerifier(secret)
+	for name, tc := range map[string]struct {
+		method, target string
+		body           []byte
+	}{
+		"another method": {"GET", "/api/v1/leads?dry=1", body},
+		"another path":   {"POST", "/api/v1/capture-sessions?dry=1", body},
+		"another query":  {"POST", "/api/v1/leads", body},
+		"another body":   {"POST", "/api/v1/leads?dry=1", []byte(`{"first_name":"Bob"}`)},
+	} {
+		if v.VerifyV2(tc.method, tc.target, ts, "demo", "kd_live_abc", sha256.Sum256(tc.body), want) {
+			t.Errorf("%s: a replayed signature was accepted", name)
+		}
+	}
 }
