@@ -163,6 +163,20 @@ CREATE TABLE capture_sessions (
 CREATE INDEX capture_sessions_account ON capture_sessions(account_id, mode, id);
 CREATE UNIQUE INDEX capture_sessions_idempotency ON capture_sessions(key_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
 `,
+	// 4: a key's recent audit events on its page; one-time handles for a new secret's page.
+	`
+CREATE INDEX audit_events_key ON audit_events(account_id, key_id, id);
+
+-- A new key's secret is shown once on a page of its own (no JavaScript): the
+-- handle, kept only as its SHA-256, lets its user open that page once, shortly.
+CREATE TABLE reveal_handles (
+	handle_hash     BLOB PRIMARY KEY,
+	user_id         INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+	key_id          INTEGER NOT NULL REFERENCES api_keys(id),
+	replaced_key_id INTEGER REFERENCES api_keys(id),
+	expires_at      INTEGER NOT NULL
+) STRICT;
+`,
 }
 
 func (d *DB) migrate(ctx context.Context) error {
