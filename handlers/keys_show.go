@@ -41,6 +41,8 @@ func (h *Handlers) renderKeys(c echo.Context, vm views.KeysVM) error {
 		vm.Sections = append(vm.Sections, views.KeySection{Type: t, Keys: list.Keys, Total: list.Total, PageNum: n})
 	}
 	if web.IsHTMX(c) && !web.IsHistoryRestore(c) {
+		// The address bar gets the list's own address, without empty fields.
+		c.Response().Header().Set(web.HXPushURL, vm.URL())
 		return web.Render(c, http.StatusOK, views.KeySections(vm))
 	}
 	return web.Render(c, http.StatusOK, views.Keys(vm))

@@ -10,7 +10,10 @@
 
   function closeModal() {
     const m = modal();
-    if (m && m.open) m.close();
+    if (m && m.open) {
+      m.allowClose = true;
+      m.close();
+    }
   }
 
   function toast(message) {
@@ -125,7 +128,8 @@
     root.querySelectorAll("time.when[datetime]").forEach((t) => {
       const d = new Date(t.getAttribute("datetime"));
       if (isNaN(d)) return;
-      const exact = d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium", timeZoneName: "short" });
+      const exact = d.toLocaleString(undefined, { year: "numeric", month: "short", day: "numeric",
+        hour: "2-digit", minute: "2-digit", second: "2-digit", timeZoneName: "short" });
       t.title = exact;
       t.dataset.exact = exact;
     });
@@ -152,17 +156,20 @@
     localTimes(document);
     const m = modal();
     if (!m) return;
-    // Empty the modal when it closes, so a secret shown in it does not linger in the page.
-    m.addEventListener("close", () => { body().innerHTML = ""; });
+    m.addEventListener("close", () => {
+      // The browser may close a dialog on Escape whatever a script says: a
+      // one-time secret comes back at once, asking whether it was stored.
+      if (oneTime() && !m.allowClose) {
+        setTimeout(() => { m.showModal(); askBeforeClosing(); }, 0);
+        return;
+      }
+      m.allowClose = false;
+      // Empty the modal when it closes, so a secret shown in it does not linger in the page.
+      body().innerHTML = "";
+    });
     m.addEventListener("click", (e) => { if (e.target === m && !oneTime()) closeModal(); });
     m.addEventListener("cancel", (e) => {
       if (oneTime()) {
-        e.preventDefault();
-        askBeforeClosing();
-      }
-    });
-    m.addEventListener("keydown", (e) => {
-      if (e.key === "Escape" && oneTime()) {
         e.preventDefault();
         askBeforeClosing();
       }

@@ -67,6 +67,9 @@ type KeysVM struct {
 // PageParam is the query parameter of a section's page number.
 func PageParam(t db.KeyType) string { return "page_" + string(t) }
 
+// URL is the list's address with its filter and pages.
+func (vm KeysVM) URL() string { return vm.url("", 0) }
+
 // url is the list's address with its filter and each section on page, except
 // section t on page n.
 func (vm KeysVM) url(t db.KeyType, n int) string {

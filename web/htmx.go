@@ -8,6 +8,7 @@ const (
 	HXCurrentURL = "HX-Current-URL"
 	HXRedirect   = "HX-Redirect"
 	HXTrigger    = "HX-Trigger"
+	HXPushURL    = "HX-Push-Url"
 	// HXHistoryRestore marks htmx fetching a whole page it has no copy of, after Back.
 	HXHistoryRestore = "HX-History-Restore-Request"
 )
