@@ -3,6 +3,8 @@ package handlers
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -32,6 +34,20 @@ func emulate(width, height int64) chromedp.Action[chromedp.Void] {
 		return chromedp.EmulateViewport(width, height, chromedp.EmulateMobile)
 	}
 	return chromedp.EmulateViewport(width, height)
+}
+
+// windowShot saves what the window shows, for screens far taller than it.
+func windowShot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(sctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join("..", "screenshots", name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // fits fails the test when the page is wider than the window.
@@ -128,6 +144,8 @@ func TestBrowserKeyScreensAtBothWidths(t *testing.T) {
 	for _, vp := range viewports {
 		t.Run(vp.name, func(t *testing.T) {
 			shot := func(name string) { screenshot(t, ctx, "keys-"+vp.name+"-"+name) }
+			// Dialogs over a long list: what the window shows is what a person sees.
+			shotWindow := func(name string) { windowShot(t, ctx, "keys-"+vp.name+"-"+name) }
 			// Each width starts signed out, whatever the other left behind.
 			if _, err := chromedp.Call(ctx, network.ClearBrowserCookies, cdp.Empty{}); err != nil {
 				t.Fatal(err)
@@ -143,6 +161,7 @@ func TestBrowserKeyScreensAtBothWidths(t *testing.T) {
 			reachable(t, ctx, "integrations", `[data-testid^=create-]`)
 			reachable(t, ctx, "integrations", `[data-testid=key-row] [data-copy]`)
 			shot("01-integrations")
+			shotWindow("01-integrations-window")
 			step(t, ctx, "the skip link comes first",
 				chromedp.KeyEvent(kb.Tab),
 			)
@@ -158,7 +177,7 @@ func TestBrowserKeyScreensAtBothWidths(t *testing.T) {
 			)
 			fits(t, ctx, "row menu")
 			reachable(t, ctx, "row menu", last+` .menu-items a`)
-			shot("02-row-menu")
+			shotWindow("02-row-menu")
 
 			step(t, ctx, "search by name",
 				chromedp.Navigate(base+"/settings/integrations"),
@@ -170,7 +189,7 @@ func TestBrowserKeyScreensAtBothWidths(t *testing.T) {
 				t.Errorf("the address after a search = %q, want it to keep the search", got)
 			}
 			fits(t, ctx, "search")
-			shot("03-search")
+			shotWindow("03-search")
 			step(t, ctx, "filter by mode",
 				chromedp.SetValue(chromedp.CSS(`#filter-mode`), "test"),
 				chromedp.Evaluate[chromedp.Void](`document.querySelector("#filter-mode").dispatchEvent(new Event("input", {bubbles: true}))`),
@@ -200,7 +219,7 @@ func TestBrowserKeyScreensAtBothWidths(t *testing.T) {
 			if got := focused(t, ctx); got != "f-name" {
 				t.Errorf("the create form opens with the focus on %q", got)
 			}
-			shot("05-create")
+			shotWindow("05-create")
 			step(t, ctx, "open every group and type an SMS",
 				chromedp.Click(chromedp.CSS(`#modal [data-testid=group-capture] summary`)),
 				chromedp.Click(chromedp.CSS(`#modal [data-testid=group-sms] summary`)),
@@ -211,7 +230,7 @@ func TestBrowserKeyScreensAtBothWidths(t *testing.T) {
 			}
 			inView(t, ctx, "create modal, groups open", `#modal [data-testid=submit]`)
 			fits(t, ctx, "create modal, groups open")
-			shot("06-create-open")
+			shotWindow("06-create-open")
 			name := "Phone DMS " + vp.name
 			step(t, ctx, "create the key",
 				chromedp.SendKeys(chromedp.CSS(`#f-name`), name),
@@ -222,7 +241,7 @@ func TestBrowserKeyScreensAtBothWidths(t *testing.T) {
 			)
 			fits(t, ctx, "created modal")
 			reachable(t, ctx, "created modal", `#modal .btn`)
-			shot("07-created")
+			shotWindow("07-created")
 			eval[bool](t, ctx, `document.getElementById("modal").dispatchEvent(new MouseEvent("click", {bubbles: true})) || true`)
 			if !eval[bool](t, ctx, `document.getElementById("modal").open`) {
 				t.Fatal("a click on the backdrop closed the one-time secret")
@@ -236,7 +255,7 @@ func TestBrowserKeyScreensAtBothWidths(t *testing.T) {
 					eval[bool](t, ctx, `document.getElementById("modal").open`), focused(t, ctx))
 			}
 			reachable(t, ctx, "escape question", `#modal [data-testid=escape-ask] .btn`)
-			shot("08-escape-asks")
+			shotWindow("08-escape-asks")
 			step(t, ctx, "close after saying it was stored",
 				chromedp.Click(chromedp.CSS(`#modal [data-testid=stored-close]`)),
 				chromedp.WaitNotPresent(chromedp.CSS(`#modal[open]`)),
@@ -277,7 +296,7 @@ func TestBrowserKeyScreensAtBothWidths(t *testing.T) {
 				}
 				fits(t, ctx, action+" confirmation")
 				reachable(t, ctx, action+" confirmation", `#modal .btn`)
-				shot("11-confirm-" + action)
+				shotWindow("11-confirm-" + action)
 				step(t, ctx, "cancel the "+action,
 					chromedp.Click(chromedp.CSS(`#modal [data-testid=cancel]`)),
 					chromedp.WaitNotPresent(chromedp.CSS(`#modal[open]`)),
@@ -288,6 +307,7 @@ func TestBrowserKeyScreensAtBothWidths(t *testing.T) {
 				clickHX(`[data-testid=key-actions] [data-testid=edit]`),
 				chromedp.WaitVisible(chromedp.CSS(`#modal[open] [data-testid=key-form]`)),
 				chromedp.Click(chromedp.CSS(`#modal [data-testid=group-capture] summary`)),
+				chromedp.ScrollIntoView(chromedp.CSS(`#f-pii`)),
 				chromedp.Click(chromedp.CSS(`#f-pii`)),
 				clickHX(`#modal [data-testid=submit]`),
 				chromedp.WaitVisible(chromedp.CSS(`[data-testid=flash]`)),
