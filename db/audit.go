@@ -56,28 +56,19 @@ func (d *DB) AuditEvents(ctx context.Context, accountID int64, page, perPage int
 	if page < 1 {
 		page = 1
 	}
-	rows, err := d.read.QueryContext(ctx, `SELECT id, account_id, coalesce(user_id, 0), user_email, action,
-		coalesce(key_id, 0), key_name, remote_addr, detail, created_at
+	rows, err := d.read.QueryContext(ctx, `SELECT `+auditColumns+`
 		FROM audit_events WHERE account_id = ? ORDER BY id DESC LIMIT ? OFFSET ?`,
 		accountID, perPage+1, (page-1)*perPage)
 	if err != nil {
 		return nil, false, fmt.Errorf("db: audit events: %w", err)
 	}
-	defer rows.Close()
-	var out []AuditEvent
-	for rows.Next() {
-		var e AuditEvent
-		var created int64
-		if err := rows.Scan(&e.ID, &e.AccountID, &e.UserID, &e.UserEmail, &e.Action, &e.KeyID, &e.KeyName,
-			&e.RemoteAddr, &e.Detail, &created); err != nil {
-			return nil, false, fmt.Errorf("db: scan audit event: %w", err)
-		}
-		e.CreatedAt = time.Unix(created, 0).UTC()
-		out = append(out, e)
+	out, err := scanAuditEvents(rows)
+	if err != nil {
+		return nil, false, err
 	}
 	more := len(out) > perPage
 	if more {
 		out = out[:perPage]
 	}
-	return out, more, rows.Err()
+	return out, more, nil
 }

@@ -213,6 +213,19 @@ CREATE TABLE revoked_tokens (
 ) STRICT;
 CREATE INDEX revoked_tokens_expiry ON revoked_tokens(expires_at);
 `},
+	{6, "a key's recent audit events; one-time handles for a new secret's page", `
+CREATE INDEX audit_events_key ON audit_events(account_id, key_id, id);
+
+-- A new key's secret is shown once on a page of its own (no JavaScript): the
+-- handle, kept only as its SHA-256, lets its user open that page once, shortly.
+CREATE TABLE reveal_handles (
+	handle_hash     BLOB PRIMARY KEY,
+	user_id         INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+	key_id          INTEGER NOT NULL REFERENCES api_keys(id),
+	replaced_key_id INTEGER REFERENCES api_keys(id),
+	expires_at      INTEGER NOT NULL
+) STRICT;
+`},
 }
 
 func (d *DB) migrateSQLite(ctx context.Context) error {

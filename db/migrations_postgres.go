@@ -199,6 +199,19 @@ CREATE TABLE revoked_tokens (
 );
 CREATE INDEX revoked_tokens_expiry ON revoked_tokens(expires_at);
 `},
+	{6, "a key's recent audit events; one-time handles for a new secret's page", `
+CREATE INDEX audit_events_key ON audit_events(account_id, key_id, id);
+
+-- A new key's secret is shown once on a page of its own (no JavaScript): the
+-- handle, kept only as its SHA-256, lets its user open that page once, shortly.
+CREATE TABLE reveal_handles (
+	handle_hash     BYTEA PRIMARY KEY,
+	user_id         BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+	key_id          BIGINT NOT NULL REFERENCES api_keys(id),
+	replaced_key_id BIGINT REFERENCES api_keys(id),
+	expires_at      BIGINT NOT NULL
+);
+`},
 }
 
 // migratePostgres runs the pending PostgreSQL migrations under an advisory

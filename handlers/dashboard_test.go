@@ -187,10 +187,7 @@ func TestKeyLifecycle(t *testing.T) {
 	acc, _, _ := app.account("acme", db.LicenseLeads, db.LicenseCapture)
 	b := app.browser().login("admin@acme.test")
 
-	res := b.post("/settings/integrations", "/settings/integrations/keys", validKeyForm("Main Website Lead Form", db.DigitalRequests))
-	if res.status != http.StatusCreated {
-		t.Fatalf("create: status %d: %s", res.status, res.body)
-	}
+	res := b.shownOnce(b.post("/settings/integrations", "/settings/integrations/keys", validKeyForm("Main Website Lead Form", db.DigitalRequests)))
 	public, secret := newKeyRe.FindStringSubmatch(res.body), newSecretRe.FindStringSubmatch(res.body)
 	if public == nil || secret == nil {
 		t.Fatal("the new key and secret are not shown")
@@ -209,13 +206,13 @@ func TestKeyLifecycle(t *testing.T) {
 	if strings.Contains(page, secret[1]) {
 		t.Fatal("the secret is shown in the list without a reveal")
 	}
-	if !strings.Contains(page, "••••"+secret[1][len(secret[1])-4:]) {
-		t.Error("the list does not show the masked secret")
-	}
-
 	k, err := app.db.APIKeyByPublic(context.Background(), public[1])
 	if err != nil {
 		t.Fatal(err)
+	}
+	keyPage := b.get(fmt.Sprintf("/settings/integrations/keys/%d", k.ID)).body
+	if strings.Contains(keyPage, secret[1]) || !strings.Contains(keyPage, "••••"+secret[1][len(secret[1])-4:]) {
+		t.Error("the key's page does not show the secret masked")
 	}
 	if k.Settings.Theme != "pro" || !k.Settings.SkipOdometer || k.Settings.SessionExpiry != 48*time.Hour {
 		t.Errorf("settings not stored as submitted: %+v", k.Settings)
@@ -319,8 +316,13 @@ func TestAccountsAndRolesAreEnforcedOnTheServer(t *testing.T) {
 			t.Errorf("key %s changed: name %q, revoked %v", k.Name, got.Name, got.Revoked())
 		}
 	}
-	if page := dealer.get("/keys").body; strings.Contains(page, "Create New Key") || strings.Contains(page, "Revoke") {
-		t.Error("the dealer's view shows admin controls")
+	for _, path := range []string{"/keys", fmt.Sprintf("/keys/%d", mine.ID)} {
+		page := dealer.get(path).body
+		for _, control := range []string{"Create New Key", `data-testid="edit"`, `data-testid="roll"`, `data-testid="revoke"`, `data-testid="activity"`} {
+			if strings.Contains(page, control) {
+				t.Errorf("the dealer's %s shows %s", path, control)
+			}
+		}
 	}
 }
 
@@ -420,7 +422,7 @@ func TestSecretsNeverInPlainText(t *testing.T) {
 	app := newTestApp(t)
 	app.account("acme", db.LicenseLeads)
 	b := app.browser().login("admin@acme.test")
-	res := b.post("/settings/integrations", "/settings/integrations/keys", validKeyForm("Website", db.DigitalRequests))
+	res := b.shownOnce(b.post("/settings/integrations", "/settings/integrations/keys", validKeyForm("Website", db.DigitalRequests)))
 	secret := newSecretRe.FindStringSubmatch(res.body)
 	if secret == nil {
 		t.Fatal("no secret shown")
@@ -445,6 +447,29 @@ func TestSecretsNeverInPlainText(t *testing.T) {
 			t.Error("the secret is in a cookie")
 		}
 	}
+}
+
+// shownOnce follows a create or roll without JavaScript to the page that
+// shows the new secret once, and checks that a reload does not show it again.
+func (b *browser) shownOnce(res response) response {
+	b.app.t.Helper()
+	to := res.header.Get("Location")
+	if res.status != http.StatusSeeOther || !strings.HasSuffix(to, "/created") {
+		b.app.t.Fatalf("create: status %d to %q, want a redirect to the created page: %s", res.status, to, res.body)
+	}
+	shown := b.get(to)
+	if shown.status != http.StatusOK || !newSecretRe.MatchString(shown.body) {
+		b.app.t.Fatalf("created page: status %d without the secret", shown.status)
+	}
+	again := b.get(to)
+	if again.status != http.StatusSeeOther || newSecretRe.MatchString(again.body) {
+		b.app.t.Fatalf("reloaded created page: status %d; it must not show the secret again", again.status)
+	}
+	if page := b.get(again.header.Get("Location")).body; !strings.Contains(page, "shown once") ||
+		strings.Contains(page, newSecretRe.FindStringSubmatch(shown.body)[1]) {
+		b.app.t.Fatal("the key's page after a reload does not say the secret was shown once, or shows it")
+	}
+	return shown
 }
 
 func mustURL(s string) *url.URL {
@@ -515,10 +540,7 @@ func TestRollReplacesThePairAndEndsTheOld(t *testing.T) {
 	if res := b.get(fmt.Sprintf("/settings/integrations/keys/%d/roll", k.ID)); !strings.Contains(res.body, "same name, licenses and settings") {
 		t.Fatal("no roll confirmation")
 	}
-	res := b.post("/settings/integrations", fmt.Sprintf("/settings/integrations/keys/%d/roll", k.ID), nil)
-	if res.status != http.StatusCreated {
-		t.Fatalf("roll: %d %s", res.status, res.body)
-	}
+	res := b.shownOnce(b.post("/settings/integrations", fmt.Sprintf("/settings/integrations/keys/%d/roll", k.ID), nil))
 	public, newSecret := newKeyRe.FindStringSubmatch(res.body), newSecretRe.FindStringSubmatch(res.body)
 	if public == nil || newSecret == nil || public[1] == k.PublicKey || newSecret[1] == secret {
 		t.Fatal("the roll does not show a new pair")

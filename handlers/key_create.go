@@ -8,7 +8,6 @@ import (
 	"keydesk/db"
 	"keydesk/keys"
 	"keydesk/views"
-	"keydesk/web"
 )
 
 func (h *Handlers) keyNew(c echo.Context) error {
@@ -46,9 +45,5 @@ func (h *Handlers) keyCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	vm := views.KeyCreatedVM{Page: page(c, "Key created", "integrations"), Key: k, Secret: secret}
-	if web.IsHTMX(c) {
-		return web.Render(c, http.StatusCreated, views.KeyCreatedModal(vm))
-	}
-	return web.Render(c, http.StatusCreated, views.KeyCreatedPage(vm))
+	return h.showNewKey(c, views.KeyCreatedVM{Page: page(c, "Key created", "integrations"), Key: k, Secret: secret})
 }

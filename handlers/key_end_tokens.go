@@ -14,5 +14,5 @@ func (h *Handlers) keyEndTokens(c echo.Context) error {
 	if _, err := h.db.EndKeyTokens(c.Request().Context(), k.AccountID, k.ID, actor(c), h.now()); err != nil {
 		return notFoundAs404(err)
 	}
-	return h.afterRowChange(c, k.AccountID, k.ID, "Ended every access token of "+k.Name+". The key itself still works.")
+	return h.afterRowChange(c, k.ID, "Ended every access token of "+k.Name+". The key itself still works.")
 }

@@ -18,8 +18,6 @@ import (
 	"keydesk/web"
 )
 
-const maxKeyName = 64
-
 // parseForm reads the posted form; a body over 1 MiB is a 413.
 func parseForm(c echo.Context) (url.Values, error) {
 	if err := c.Request().ParseForm(); err != nil {
@@ -86,8 +84,8 @@ func validateKeyForm(f views.KeyForm, raw url.Values, acc db.Account, existing *
 	switch n := utf8.RuneCountInString(f.Name); {
 	case n == 0:
 		errs["name"] = `Give the key a name, such as "Main Website Lead Form".`
-	case n > maxKeyName:
-		errs["name"] = fmt.Sprintf("Keep the name to %d characters or fewer (it has %d).", maxKeyName, n)
+	case n > keys.MaxName:
+		errs["name"] = fmt.Sprintf("Keep the name to %d characters or fewer (it has %d).", keys.MaxName, n)
 	case strings.ContainsFunc(f.Name, unicode.IsControl):
 		errs["name"] = "Use letters, digits, spaces and punctuation only."
 	}
@@ -168,7 +166,7 @@ func renderKeyForm(c echo.Context, status int, f views.KeyForm, errs map[string]
 		title = "Edit key settings"
 	}
 	vm := views.KeyFormVM{Page: page(c, title, "integrations"), Form: f, Errors: errs,
-		AccountLicenses: viewer(c).Account.Licenses}
+		AccountLicenses: viewer(c).Account.Licenses, BackToKey: backToKey(c)}
 	if web.IsHTMX(c) {
 		return web.Render(c, status, views.KeyFormModal(vm))
 	}

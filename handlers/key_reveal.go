@@ -32,12 +32,9 @@ func (h *Handlers) keyReveal(c echo.Context) error {
 		return err
 	}
 	if web.IsHTMX(c) {
-		return web.Render(c, http.StatusOK, views.SecretRevealed(k, secret))
-	}
-	back := "/keys"
-	if viewer(c).User.IsAdmin() {
-		back = "/settings/integrations"
+		return web.Render(c, http.StatusOK, views.SecretRevealed(k, secret, web.CSRFToken(c)))
 	}
 	return web.Render(c, http.StatusOK, views.RevealPage(views.KeyRevealVM{
-		Page: page(c, "Secret of "+k.Name, "keys"), Key: k, Secret: secret, Back: back}))
+		Page: page(c, "Secret of "+k.Name, "keys"), Key: k, Secret: secret,
+		Back: views.KeyPagePath(k.ID, viewer(c).User.IsAdmin())}))
 }

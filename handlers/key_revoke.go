@@ -15,7 +15,8 @@ func (h *Handlers) keyRevokeConfirm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return renderConfirm(c, views.KeyConfirmVM{Page: page(c, "Revoke key", "integrations"), Key: k, Action: "revoke"})
+	return renderConfirm(c, views.KeyConfirmVM{Page: page(c, "Revoke key", "integrations"), Key: k, Action: "revoke",
+		BackToKey: backToKey(c)})
 }
 
 func (h *Handlers) keyRevoke(c echo.Context) error {
@@ -28,7 +29,7 @@ func (h *Handlers) keyRevoke(c echo.Context) error {
 	if err != nil {
 		return notFoundAs404(err)
 	}
-	return h.afterRowChange(c, acc.ID, k.ID, "Revoked "+k.Name+". It and its tokens no longer work.")
+	return h.afterRowChange(c, k.ID, "Revoked "+k.Name+". It and its tokens no longer work.")
 }
 
 // renderConfirm asks to confirm a revoke or a roll, in the modal for htmx.
@@ -39,8 +40,9 @@ func renderConfirm(c echo.Context, vm views.KeyConfirmVM) error {
 	return web.Render(c, http.StatusOK, views.KeyConfirmPage(vm))
 }
 
-// toastTrigger is the HX-Trigger value that closes the modal and shows a message.
-func toastTrigger(message string) string {
-	b, _ := json.Marshal(map[string]string{"keydesk:close": "", "keydesk:toast": message})
+// changedTrigger is the HX-Trigger value after a key changed: the modal
+// closes, a toast shows the message and key lists fetch their rows again.
+func changedTrigger(message string) string {
+	b, _ := json.Marshal(map[string]string{"keydesk:close": "", "keydesk:toast": message, views.KeysChanged: ""})
 	return string(b)
 }

@@ -1,13 +1,10 @@
 package handlers
 
 import (
-	"net/http"
-
 	"github.com/labstack/echo/v4"
 
 	"keydesk/keys"
 	"keydesk/views"
-	"keydesk/web"
 )
 
 func (h *Handlers) keyRollConfirm(c echo.Context) error {
@@ -15,7 +12,8 @@ func (h *Handlers) keyRollConfirm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return renderConfirm(c, views.KeyConfirmVM{Page: page(c, "Roll key", "integrations"), Key: k, Action: "roll"})
+	return renderConfirm(c, views.KeyConfirmVM{Page: page(c, "Roll key", "integrations"), Key: k, Action: "roll",
+		BackToKey: backToKey(c)})
 }
 
 // keyRoll replaces a key with a new pair of the same settings and shows the
@@ -32,9 +30,6 @@ func (h *Handlers) keyRoll(c echo.Context) error {
 	if err != nil {
 		return notFoundAs404(err)
 	}
-	vm := views.KeyCreatedVM{Page: page(c, "Key rolled", "integrations"), Key: rolled, Secret: secret, Replaced: &old}
-	if web.IsHTMX(c) {
-		return web.Render(c, http.StatusCreated, views.KeyCreatedModal(vm))
-	}
-	return web.Render(c, http.StatusCreated, views.KeyCreatedPage(vm))
+	return h.showNewKey(c, views.KeyCreatedVM{Page: page(c, "Key rolled", "integrations"), Key: rolled, Secret: secret,
+		Replaced: &old, ToKeyPage: backToKey(c)})
 }

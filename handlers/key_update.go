@@ -9,7 +9,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"keydesk/db"
-	"keydesk/views"
 	"keydesk/web"
 )
 
@@ -45,22 +44,27 @@ func (h *Handlers) keyUpdate(c echo.Context) error {
 	if err != nil {
 		return notFoundAs404(err)
 	}
-	return h.afterRowChange(c, k.AccountID, k.ID, "Saved the settings of "+k.Name+".")
+	return h.afterRowChange(c, k.ID, "Saved the settings of "+k.Name+".")
 }
 
-// afterRowChange answers a successful edit or revoke: for htmx, the fresh
-// row swapped in place, the modal closed and a toast; otherwise back to the page.
-func (h *Handlers) afterRowChange(c echo.Context, accountID, id int64, toast string) error {
-	if !web.IsHTMX(c) {
-		return c.Redirect(http.StatusSeeOther, "/settings/integrations")
+// afterRowChange answers a successful edit or revoke: on the list with htmx,
+// the modal closes, a toast says what happened and the list fetches its rows
+// again; otherwise back to the list or the key's page, with the notice.
+func (h *Handlers) afterRowChange(c echo.Context, id int64, notice string) error {
+	if !web.IsHTMX(c) || backToKey(c) {
+		to := "/settings/integrations"
+		if backToKey(c) {
+			to = keyPagePath(id)
+		}
+		return h.redirectWithNotice(c, to, notice)
 	}
-	k, err := h.db.APIKey(c.Request().Context(), accountID, id)
-	if err != nil {
-		return err
-	}
-	c.Response().Header().Set(web.HXTrigger, toastTrigger(toast))
-	return web.Render(c, http.StatusOK, views.KeyRowSwap(views.KeyRowVM{Key: k, Admin: true, CSRF: web.CSRFToken(c)}))
+	c.Response().Header().Set(web.HXTrigger, changedTrigger(notice))
+	return c.HTML(http.StatusOK, "")
 }
+
+// backToKey reports whether the action was started on the key's page, to
+// which it then returns.
+func backToKey(c echo.Context) bool { return c.FormValue("back") == "key" }
 
 // changes names what an edit changed, for the audit log.
 func changes(before, after db.APIKey) string {

@@ -56,6 +56,12 @@ var SMSPlaceholders = []string{"{dealer}", "{customer}", "{link}", "{vehicle}"}
 // MaxSMS is the longest SMS template, in characters.
 const MaxSMS = 320
 
+// MaxName is the longest key name, in characters.
+const MaxName = 64
+
+// MaxRedirectURL is the longest redirect URL, in bytes.
+const MaxRedirectURL = 2048
+
 var placeholder = regexp.MustCompile(`\{[^{}]*\}`)
 
 // CheckSMS returns a sentence saying what is wrong with an SMS template, or "".
@@ -84,8 +90,8 @@ func CheckRedirectURL(s string) string {
 	if s == "" {
 		return ""
 	}
-	if len(s) > 2048 {
-		return "Keep the URL to 2048 characters or fewer."
+	if len(s) > MaxRedirectURL {
+		return fmt.Sprintf("Keep the URL to %d characters or fewer.", MaxRedirectURL)
 	}
 	u, err := url.Parse(s)
 	if err != nil || u.Host == "" || u.Opaque != "" {

@@ -1,13 +1,19 @@
-// keydesk's own JavaScript: the modal, copy buttons and toasts. Every page
-// works without it; this only makes it smoother.
+// keydesk's own JavaScript: the modal, copy buttons, toasts, local times,
+// character counts and row menus. Every page works without it; this only
+// makes it smoother. No inline script or style anywhere (the CSP forbids it).
 (function () {
   "use strict";
   const modal = () => document.getElementById("modal");
   const body = () => document.getElementById("modal-body");
+  // A modal showing a secret once: no backdrop close, and Escape asks first.
+  const oneTime = () => !!body().querySelector("[data-one-time]");
 
   function closeModal() {
     const m = modal();
-    if (m && m.open) m.close();
+    if (m && m.open) {
+      m.allowClose = true;
+      m.close();
+    }
   }
 
   function toast(message) {
@@ -27,8 +33,7 @@
       const area = document.createElement("textarea");
       area.value = text;
       area.setAttribute("readonly", "");
-      area.style.position = "fixed";
-      area.style.opacity = "0";
+      area.className = "sr-only";
       document.body.appendChild(area);
       area.select();
       document.execCommand("copy");
@@ -40,6 +45,26 @@
     setTimeout(() => { button.textContent = label; button.classList.remove("copied"); }, 1500);
   }
 
+  // askBeforeClosing shows the "Have you stored the secret?" question.
+  function askBeforeClosing() {
+    const ask = body().querySelector("[data-escape-ask]");
+    if (!ask) return;
+    ask.hidden = false;
+    ask.querySelector("[data-keep-open]").focus();
+  }
+
+  // hideSecret puts the mask (kept in a template) back in place of a revealed secret.
+  function hideSecret(button) {
+    const revealed = button.closest(".secret");
+    const tpl = revealed && revealed.querySelector("template");
+    if (!tpl) return;
+    const masked = tpl.content.firstElementChild.cloneNode(true);
+    revealed.replaceWith(masked);
+    if (window.htmx) window.htmx.process(masked);
+    const reveal = masked.querySelector("button");
+    if (reveal) reveal.focus();
+  }
+
   document.addEventListener("click", (e) => {
     const copyButton = e.target.closest("[data-copy]");
     if (copyButton) {
@@ -47,32 +72,108 @@
       copy(copyButton);
       return;
     }
+    const hide = e.target.closest("[data-hide-secret]");
+    if (hide) {
+      hideSecret(hide);
+      return;
+    }
+    const keep = e.target.closest("[data-keep-open]");
+    if (keep) {
+      keep.closest("[data-escape-ask]").hidden = true;
+      const done = body().querySelector("[data-testid=done]");
+      if (done) done.focus();
+      return;
+    }
     const closer = e.target.closest("[data-close-modal]");
     if (closer && modal() && modal().open) {
       e.preventDefault();
       closeModal();
     }
+    // A row menu closes once one of its actions is chosen, or on a click elsewhere.
+    document.querySelectorAll("details.menu[open]").forEach((menu) => {
+      if (!menu.contains(e.target) || e.target.closest(".menu-items a")) menu.open = false;
+    });
   });
 
-  document.addEventListener("htmx:afterSwap", (e) => {
-    // An answer with nothing for the modal (only rows to swap elsewhere) leaves it closed.
-    if (e.detail.target && e.detail.target.id === "modal-body" && body().innerHTML.trim() !== "") {
-      const m = modal();
-      if (!m.open) m.showModal();
-      const focus = body().querySelector("[autofocus], input:not([type=hidden]), button");
-      if (focus) focus.focus();
+  document.addEventListener("keydown", (e) => {
+    if (e.key !== "Escape") return;
+    const menu = e.target.closest && e.target.closest("details.menu[open]");
+    if (menu) {
+      menu.open = false;
+      menu.querySelector("summary").focus();
     }
   });
 
+  document.addEventListener("htmx:afterSwap", (e) => {
+    const target = e.detail.target;
+    // An answer with nothing for the modal (only rows to swap elsewhere) leaves it closed.
+    if (target && target.id === "modal-body" && body().innerHTML.trim() !== "") {
+      const m = modal();
+      if (!m.open) m.showModal();
+      const focus = body().querySelector("[data-initial-focus], [autofocus], input:not([type=hidden]), button");
+      if (focus) focus.focus();
+    }
+  });
+  // After a reveal the secret takes the focus, so it is read out and can be selected.
+  document.addEventListener("htmx:afterSettle", (e) => {
+    const el = e.detail.elt;
+    if (el && el.classList && el.classList.contains("revealed")) {
+      const secret = el.querySelector("[data-testid=secret]");
+      if (secret) secret.focus();
+    }
+  });
+
+  // localTimes shows each time's exact moment in the viewer's own zone.
+  function localTimes(root) {
+    root.querySelectorAll("time.when[datetime]").forEach((t) => {
+      const d = new Date(t.getAttribute("datetime"));
+      if (isNaN(d)) return;
+      const exact = d.toLocaleString(undefined, { year: "numeric", month: "short", day: "numeric",
+        hour: "2-digit", minute: "2-digit", second: "2-digit", timeZoneName: "short" });
+      t.title = exact;
+      t.dataset.exact = exact;
+    });
+  }
+
+  // count shows how many characters a long text has against its limit.
+  function count(field) {
+    const out = document.getElementById(field.dataset.count);
+    if (!out) return;
+    const n = Array.from(field.value).length;
+    const max = field.getAttribute("maxlength");
+    out.textContent = n + " / " + max;
+    out.classList.toggle("over", n > Number(max));
+  }
+  document.addEventListener("input", (e) => {
+    if (e.target.matches && e.target.matches("[data-count]")) count(e.target);
+  });
+
+  document.addEventListener("htmx:load", (e) => localTimes(e.detail.elt));
   document.addEventListener("keydesk:close", closeModal);
   document.addEventListener("keydesk:toast", (e) => toast(e.detail && e.detail.value));
 
   document.addEventListener("DOMContentLoaded", () => {
+    localTimes(document);
     const m = modal();
     if (!m) return;
-    // Empty the modal when it closes, so a secret shown in it does not linger in the page.
-    m.addEventListener("close", () => { body().innerHTML = ""; });
-    m.addEventListener("click", (e) => { if (e.target === m) closeModal(); });
+    m.addEventListener("close", () => {
+      // The browser may close a dialog on Escape whatever a script says: a
+      // one-time secret comes back at once, asking whether it was stored.
+      if (oneTime() && !m.allowClose) {
+        setTimeout(() => { m.showModal(); askBeforeClosing(); }, 0);
+        return;
+      }
+      m.allowClose = false;
+      // Empty the modal when it closes, so a secret shown in it does not linger in the page.
+      body().innerHTML = "";
+    });
+    m.addEventListener("click", (e) => { if (e.target === m && !oneTime()) closeModal(); });
+    m.addEventListener("cancel", (e) => {
+      if (oneTime()) {
+        e.preventDefault();
+        askBeforeClosing();
+      }
+    });
   });
 
   document.addEventListener("htmx:responseError", (e) => {

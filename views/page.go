@@ -19,6 +19,8 @@ type Page struct {
 	AccountName string
 	AccountSlug string
 	CSRF        string
+	Now         time.Time // when the request started, for relative times
+	Flash       string    // a one-time notice from the previous request
 }
 
 // IsAdmin reports whether the viewer may manage keys.
@@ -40,6 +42,43 @@ func formatTime(t time.Time) string {
 }
 
 func isoTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// exactTime is a time to the second, in UTC: scripts turn it into the viewer's zone.
+func exactTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") }
+
+// relTime says how long before or after now t is: "just now", "3 min ago", "in 5 days".
+func relTime(t, now time.Time) string {
+	d := now.Sub(t)
+	future := d < 0
+	if future {
+		d = -d
+	}
+	const day = 24 * time.Hour
+	var n int
+	var unit string
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		n, unit = int(d/time.Minute), "min"
+	case d < day:
+		n, unit = int(d/time.Hour), "h"
+	case d < 30*day:
+		n, unit = int(d/day), "day"
+	case d < 365*day:
+		n, unit = int(d/(30*day)), "month"
+	default:
+		n, unit = int(d/(365*day)), "year"
+	}
+	if n != 1 && unit != "min" && unit != "h" {
+		unit += "s"
+	}
+	s := fmt.Sprintf("%d %s", n, unit)
+	if future {
+		return "in " + s
+	}
+	return s + " ago"
+}
 
 func typeLabel(t db.KeyType) string {
 	if t == db.Integration {
@@ -77,6 +116,22 @@ func maskSecret(last4 string) string { return "••••" + last4 }
 
 func keyPath(id int64, suffix string) string {
 	return fmt.Sprintf("/settings/integrations/keys/%d%s", id, suffix)
+}
+
+// KeyPagePath is a key's page: the admin's, or the read-only one under /keys.
+func KeyPagePath(id int64, admin bool) string {
+	if admin {
+		return keyPath(id, "")
+	}
+	return fmt.Sprintf("/keys/%d", id)
+}
+
+// shortKey keeps the mode prefix and the last characters of an API key.
+func shortKey(public string) string {
+	if len(public) <= 20 {
+		return public
+	}
+	return public[:12] + "…" + public[len(public)-4:]
 }
 
 func revealPath(id int64) string { return fmt.Sprintf("/keys/%d/reveal", id) }

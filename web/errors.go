@@ -65,7 +65,11 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 
 // PageFor builds the layout's view model for the person making the request.
 func PageFor(c echo.Context, title, active string) views.Page {
-	p := views.Page{Title: title, Active: active, CSRF: CSRFToken(c)}
+	p := views.Page{Title: title, Active: active, CSRF: CSRFToken(c), Now: Now(c)}
+	if !IsHTMX(c) {
+		// A fragment never shows the notice, so only a whole page takes it.
+		p.Flash, _ = takeOnce(c, flashKey)
+	}
 	if v, ok := CurrentViewer(c); ok {
 		p.Email, p.Role = v.User.Email, v.User.Role
 		p.AccountName, p.AccountSlug = v.Account.Name, v.Account.Slug

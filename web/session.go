@@ -83,6 +83,7 @@ func (s *Sessions) Load(next echo.HandlerFunc) echo.HandlerFunc {
 		sess, _ := s.store.Get(c.Request(), cookieName) // a bad cookie yields a new, empty session
 		sess.Options.Secure = IsHTTPS(c)
 		c.Set(sessKeyName, sess)
+		c.Set(nowKeyName, s.now())
 		token, _ := sess.Values[keyCSRF].(string)
 		if token == "" {
 			token = randomToken()
@@ -261,4 +262,52 @@ func randomToken() string {
 	b := make([]byte, 32)
 	rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// Session values read once.
+const (
+	flashKey  = "flash"
+	revealKey = "reveal"
+)
+
+// Flash keeps a one-time notice for the next full page this browser opens.
+// It is stored in the session cookie, so it must never carry a secret.
+func Flash(c echo.Context, notice string) error { return setOnce(c, flashKey, notice) }
+
+// SetRevealHandle keeps the handle of a one-time secret page in the session.
+func SetRevealHandle(c echo.Context, handle string) error { return setOnce(c, revealKey, handle) }
+
+// TakeRevealHandle returns the session's reveal handle and forgets it.
+func TakeRevealHandle(c echo.Context) (string, error) { return takeOnce(c, revealKey) }
+
+func setOnce(c echo.Context, name, value string) error {
+	sess, ok := c.Get(sessKeyName).(*sessions.Session)
+	if !ok {
+		return errors.New("web: no session on this request")
+	}
+	sess.Values[name] = value
+	return sess.Save(c.Request(), c.Response())
+}
+
+func takeOnce(c echo.Context, name string) (string, error) {
+	sess, ok := c.Get(sessKeyName).(*sessions.Session)
+	if !ok {
+		return "", nil
+	}
+	v, _ := sess.Values[name].(string)
+	if v == "" {
+		return "", nil
+	}
+	delete(sess.Values, name)
+	return v, sess.Save(c.Request(), c.Response())
+}
+
+const nowKeyName = "keydesk.now"
+
+// Now is the time the request started, by the server's clock.
+func Now(c echo.Context) time.Time {
+	if t, ok := c.Get(nowKeyName).(time.Time); ok {
+		return t
+	}
+	return time.Now()
 }

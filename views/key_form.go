@@ -7,43 +7,6 @@ import (
 	"keydesk/keys"
 )
 
-// KeySection is one of the two tables of Settings › Integrations.
-type KeySection struct {
-	Type db.KeyType
-	Keys []db.APIKey
-}
-
-// Title is the section heading of the CarBuddii model.
-func (s KeySection) Title() string {
-	if s.Type == db.Integration {
-		return "API keys for extensive integrations"
-	}
-	return "API keys for digital requests"
-}
-
-// Explanation is the one line under the heading.
-func (s KeySection) Explanation() string {
-	if s.Type == db.Integration {
-		return "Read & write: lets software such as a DMS or CRM insert data and pull customer information out of keydesk. Use with caution."
-	}
-	return "Write-only: lets a website contact form or a lead partner push new leads in. It cannot read any of your data."
-}
-
-// KeysVM is Settings › Integrations (admin) or the API Keys view (everyone).
-type KeysVM struct {
-	Page     Page
-	Sections []KeySection
-	Admin    bool // show create, edit and revoke controls
-}
-
-// KeyRowVM is one row of a key table.
-type KeyRowVM struct {
-	Key   db.APIKey
-	Admin bool   // show edit and revoke
-	CSRF  string // for the Reveal form
-	OOB   bool   // swapped in out of band, replacing the row with the same id
-}
-
 // KeyForm holds what was typed into the Create New Key / Edit settings form.
 type KeyForm struct {
 	ID                   int64 // 0 while creating
@@ -74,10 +37,17 @@ type KeyFormVM struct {
 	Form            KeyForm
 	Errors          map[string]string
 	AccountLicenses []string
+	BackToKey       bool // opened from the key's page, which the form returns to
 }
 
 // fieldOrder is the order of the form's fields, for focusing the first bad one.
 var fieldOrder = []string{"name", "licenses", "live", "theme", "redirect_url", "capture_sms", "results_sms", "session_expiry"}
+
+// The collapsible groups of the form and the fields in each.
+var (
+	captureFields = []string{"theme", "redirect_url", "session_expiry"}
+	smsFields     = []string{"capture_sms", "results_sms"}
+)
 
 // focus reports whether field should take the focus: the first field with an
 // error, or the name when there is none.
@@ -88,6 +58,11 @@ func (vm KeyFormVM) focus(field string) bool {
 		}
 	}
 	return field == "name"
+}
+
+// open reports whether a group holds a field with an error, and so opens.
+func (vm KeyFormVM) open(fields []string) bool {
+	return slices.ContainsFunc(fields, func(f string) bool { return vm.Errors[f] != "" })
 }
 
 func (vm KeyFormVM) editing() bool { return vm.Form.ID != 0 }
@@ -106,39 +81,33 @@ func (vm KeyFormVM) title() string {
 	return "Create New Key"
 }
 
-// KeyCreatedVM shows a new key and its secret, once.
-type KeyCreatedVM struct {
-	Page     Page
-	Key      db.APIKey
-	Secret   string
-	Replaced *db.APIKey // the key a roll revoked, if this one replaces it
-}
+// cancel is where Cancel leads without scripts.
+func (vm KeyFormVM) cancel() string { return backPath(vm.Form.ID, vm.BackToKey) }
 
-func (vm KeyCreatedVM) title() string {
-	if vm.Replaced != nil {
-		return "Key rolled"
+// backPath is the admin's key page when an action was opened there, else the list.
+func backPath(id int64, toKey bool) string {
+	if toKey && id != 0 {
+		return keyPath(id, "")
 	}
-	return "Key created"
+	return "/settings/integrations"
 }
 
-// KeyRevealVM shows a key's secret after an audited reveal.
-type KeyRevealVM struct {
-	Page   Page
-	Key    db.APIKey
-	Secret string
-	Back   string
+// field is the props of a text field of the form.
+func (vm KeyFormVM) field(name, label, value, help string) FieldProps {
+	return FieldProps{ID: "f-" + name, Name: name, Label: label, Value: value, Help: help,
+		Error: vm.Errors[name], Autofocus: vm.focus(name)}
 }
 
-// KeyConfirmVM asks to confirm a revoke or a roll.
-type KeyConfirmVM struct {
-	Page   Page
-	Key    db.APIKey
-	Action string // "revoke" or "roll"
+func (vm KeyFormVM) smsField(name, label, value, help string) FieldProps {
+	p := vm.field(name, label, value, "Optional. "+help+" Placeholders: {dealer} {customer} {link} {vehicle}.")
+	p.Kind, p.Rows, p.MaxLength, p.Counter = "textarea", 3, keys.MaxSMS, true
+	return p
 }
 
-func (vm KeyConfirmVM) verb() string {
-	if vm.Action == "roll" {
-		return "Roll"
+func expiryOptions() []Option {
+	out := make([]Option, len(keys.Expiries))
+	for i, e := range keys.Expiries {
+		out[i] = Option{Value: e.Value, Label: e.Label}
 	}
-	return "Revoke"
+	return out
 }

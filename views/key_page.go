@@ -1,0 +1,81 @@
+package views
+
+import (
+	"keydesk/db"
+	"keydesk/keys"
+)
+
+// KeyPageVM is the page of one key.
+type KeyPageVM struct {
+	Page   Page
+	Key    db.APIKey
+	Admin  bool            // the admin's page: actions and the key's audit events
+	Events []db.AuditEvent // the newest first
+}
+
+// KeyRevealVM shows a key's secret after an audited reveal, without JavaScript.
+type KeyRevealVM struct {
+	Page   Page
+	Key    db.APIKey
+	Secret string
+	Back   string
+}
+
+func (vm KeyPageVM) listPath() string {
+	if vm.Admin {
+		return "/settings/integrations"
+	}
+	return "/keys"
+}
+
+func (vm KeyPageVM) listName() string {
+	if vm.Admin {
+		return "Settings › Integrations"
+	}
+	return "API Keys"
+}
+
+func typeSummary(t db.KeyType) string {
+	if t == db.Integration {
+		return "Extensive integration: reads and writes, including customer data."
+	}
+	return "Digital requests: write-only, pushes leads in and reads nothing."
+}
+
+func onOff(on bool, yes, no string) string {
+	if on {
+		return yes
+	}
+	return no
+}
+
+func themeLabel(theme string) string {
+	if theme == "pro" {
+		return "Pro"
+	}
+	return "Lite"
+}
+
+func expiryLabel(k db.APIKey) string {
+	if e, ok := keys.ExpiryByDuration(k.Settings.SessionExpiry); ok {
+		return e.Label
+	}
+	return k.Settings.SessionExpiry.String()
+}
+
+// actionWords says what an audit entry did, in words.
+func actionWords(action string) string {
+	switch action {
+	case db.AuditCreate:
+		return "Created"
+	case db.AuditEdit:
+		return "Settings changed"
+	case db.AuditReveal:
+		return "Secret revealed"
+	case db.AuditRevoke:
+		return "Revoked"
+	case db.AuditRoll:
+		return "Rolled"
+	}
+	return action
+}
