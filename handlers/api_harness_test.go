@@ -32,9 +32,7 @@ func (a *testApp) call(method, path, contentType, body string, header map[string
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
+	setHeader(req, header)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		a.t.Fatal(err)

@@ -18,6 +18,9 @@ type Deps struct {
 	Sessions *web.Sessions
 	Clock    web.Clock
 	Logger   *slog.Logger
+	// PublicURL is where people and integrations reach keydesk, e.g.
+	// https://keys.example.com (no trailing slash): every absolute link starts with it.
+	PublicURL string
 }
 
 // Handlers serves every route of keydesk.
@@ -27,6 +30,8 @@ type Handlers struct {
 	sessions *web.Sessions
 	now      web.Clock
 	log      *slog.Logger
+	// publicURL starts every absolute link keydesk sends out; never the request's Host.
+	publicURL string
 
 	loginByAddr  *web.Throttle
 	loginByEmail *web.Throttle
@@ -37,7 +42,7 @@ type Handlers struct {
 // New returns Handlers over deps.
 func New(d Deps) *Handlers {
 	return &Handlers{
-		db: d.DB, sealer: d.Sealer, sessions: d.Sessions, now: d.Clock, log: d.Logger,
+		db: d.DB, sealer: d.Sealer, sessions: d.Sessions, now: d.Clock, log: d.Logger, publicURL: d.PublicURL,
 		loginByAddr:  web.NewThrottle(20, 15*time.Minute, d.Clock),
 		loginByEmail: web.NewThrottle(5, 15*time.Minute, d.Clock),
 	}

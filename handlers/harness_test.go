@@ -62,11 +62,12 @@ func newTestApp(t *testing.T) *testApp {
 	var logMu sync.Mutex
 	logger := slog.New(slog.NewTextHandler(lockedWriter{w: logs, mu: &logMu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e := web.NewServer(web.Options{Logger: logger})
+	srv := httptest.NewUnstartedServer(e)
 	New(Deps{
-		DB: store, Sealer: sealer, Clock: clock.Now, Logger: logger,
+		DB: store, Sealer: sealer, Clock: clock.Now, Logger: logger, PublicURL: "http://" + srv.Listener.Addr().String(),
 		Sessions: web.NewSessions(store, sealer.Derive("cookie-hash"), sealer.Derive("cookie-block")[:32], clock.Now),
 	}).Routes(e)
-	srv := httptest.NewServer(e)
+	srv.Start()
 	t.Cleanup(func() { srv.Close(); store.Close() })
 	return &testApp{t: t, srv: srv, db: store, sealer: sealer, clock: clock, logs: logs, dbPath: path}
 }
@@ -159,9 +160,7 @@ func (b *browser) do(method, path string, form url.Values, header map[string]str
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
+	setHeader(req, header)
 	res, err := b.client.Do(req)
 	if err != nil {
 		b.app.t.Fatal(err)
@@ -169,6 +168,17 @@ func (b *browser) do(method, path string, form url.Values, header map[string]str
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
 	return response{status: res.StatusCode, header: res.Header, body: string(raw)}
+}
+
+// setHeader sets header on req; "Host" names the host the request claims.
+func setHeader(req *http.Request, header map[string]string) {
+	for k, v := range header {
+		if k == "Host" {
+			req.Host = v
+			continue
+		}
+		req.Header.Set(k, v)
+	}
 }
 
 func (b *browser) get(path string) response { return b.do("GET", path, nil, nil) }
