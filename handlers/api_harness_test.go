@@ -39,7 +39,9 @@ func (a *testApp) call(method, path, contentType, body string, header map[string
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
-	return response{status: res.StatusCode, header: res.Header, body: string(raw)}
+	out := response{status: res.StatusCode, header: res.Header, body: string(raw)}
+	checkContract(a.t, req, out)
+	return out
 }
 
 const formType = "application/x-www-form-urlencoded"

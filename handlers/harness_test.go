@@ -167,7 +167,9 @@ func (b *browser) do(method, path string, form url.Values, header map[string]str
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
-	return response{status: res.StatusCode, header: res.Header, body: string(raw)}
+	out := response{status: res.StatusCode, header: res.Header, body: string(raw)}
+	checkContract(b.app.t, req, out)
+	return out
 }
 
 // setHeader sets header on req; "Host" names the host the request claims.
