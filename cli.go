@@ -213,18 +213,11 @@ func userResetPassword(cfg config, args []string, stdin io.Reader, stdout io.Wri
 		return err
 	}
 	ctx := context.Background()
-	store, _, err := open(ctx, cfg, slog.New(slog.DiscardHandler))
+	store, u, err := openUser(ctx, cfg, *email)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	u, err := store.UserByEmail(ctx, *email)
-	if errors.Is(err, db.ErrNotFound) {
-		return fmt.Errorf("--email %q: no such user", *email)
-	}
-	if err != nil {
-		return err
-	}
 	if err := store.SetUserPassword(ctx, u.ID, hash); err != nil {
 		return err
 	}
@@ -251,18 +244,11 @@ func userChange(cfg config, what string, args []string, stdout io.Writer) error 
 		return fmt.Errorf("--role must be admin or dealer")
 	}
 	ctx := context.Background()
-	store, _, err := open(ctx, cfg, slog.New(slog.DiscardHandler))
+	store, u, err := openUser(ctx, cfg, *email)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	u, err := store.UserByEmail(ctx, *email)
-	if errors.Is(err, db.ErrNotFound) {
-		return fmt.Errorf("--email %q: no such user", *email)
-	}
-	if err != nil {
-		return err
-	}
 	losesAdmin := u.IsAdmin() && !u.Disabled && (what == "disable" || what == "role" && *role != db.RoleAdmin)
 	if losesAdmin {
 		n, err := store.CountActiveAdmins(ctx, u.AccountID)
@@ -299,6 +285,24 @@ func checkEmail(field, email string) error {
 		return fmt.Errorf("%s %q is not an email address", field, email)
 	}
 	return visible.Check(field, email)
+}
+
+// openUser opens the store and finds the user with email in it; the
+// caller closes the store.
+func openUser(ctx context.Context, cfg config, email string) (*db.DB, db.User, error) {
+	store, _, err := open(ctx, cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return nil, db.User{}, err
+	}
+	u, err := store.UserByEmail(ctx, email)
+	if err != nil {
+		store.Close()
+		if errors.Is(err, db.ErrNotFound) {
+			return nil, db.User{}, fmt.Errorf("--email %q: no such user", email)
+		}
+		return nil, db.User{}, err
+	}
+	return store, u, nil
 }
 
 func pickAccount(ctx context.Context, store *db.DB, slug string) (db.Account, error) {

@@ -35,11 +35,19 @@ func startServe(t *testing.T) (string, *syncBuffer) {
 			t.Error("serve did not stop")
 		}
 	})
-	listening := regexp.MustCompile(`keydesk listening" addr=(\S+)`)
+	return waitListening(t, logs, done), logs
+}
+
+var listening = regexp.MustCompile(`keydesk listening" addr=(\S+)`)
+
+// waitListening waits for serve to log that it listens and returns the
+// address; it fails the test if serve stops first.
+func waitListening(t *testing.T, logs *syncBuffer, done <-chan error) string {
+	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		if m := listening.FindStringSubmatch(logs.String()); m != nil {
-			return m[1], logs
+			return m[1]
 		}
 		select {
 		case err := <-done:

@@ -404,17 +404,9 @@ func TestServeBootstrapsAndStopsOnInterrupt(t *testing.T) {
 		done <- run([]string{"serve"}, strings.NewReader(""), io.Discard, slog.New(slog.NewTextHandler(logs, nil)))
 	}()
 
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(logs.String(), "keydesk listening") {
-		select {
-		case err := <-done:
-			t.Fatalf("serve stopped early: %v\n%s", err, logs)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve never started listening:\n%s", logs)
-		}
-		time.Sleep(20 * time.Millisecond)
+	addr := waitListening(t, logs, done)
+	if !strings.Contains(logs.String(), "public_url=http://"+addr) {
+		t.Errorf("without KEYDESK_PUBLIC_URL the public URL is not http:// and the address bound (%s):\n%s", addr, logs)
 	}
 	// serve has registered for SIGINT before opening the database, so this
 	// interrupts it gracefully instead of killing the test.
