@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"keydesk/db"
+	"keydesk/keys/visible"
+	"keydesk/web"
 )
 
 const helpText = `keydesk — API keys for a car dealership's integrations.
@@ -35,10 +37,22 @@ Commands:
   keydesk user role --email EMAIL --role admin|dealer
                                 change a user's role, from their next request
                                 (the last active admin of an account stays)
+  keydesk user reset-password --email EMAIL
+                                set a user's new password, read from standard
+                                input (one line, same rules as user create),
+                                and end their sessions
   keydesk help                  show this text
 
 Environment (every command reads the same variables):
-  KEYDESK_ADDR            address to listen on (default 127.0.0.1:8080)
+  KEYDESK_ADDR            address to listen on, host:port (default 127.0.0.1:8080)
+  KEYDESK_PUBLIC_URL      the address people and integrations use to reach keydesk,
+                          e.g. https://keys.example.com; every absolute link keydesk
+                          sends out (capture session links, the docs' examples)
+                          starts with it, never with a request's Host header.
+                          Absolute http:// or https://, no query or fragment
+                          (default http:// + KEYDESK_ADDR)
+  KEYDESK_MAX_CONNECTIONS connections served at once; more wait until one closes
+                          (default 4096; keep it below the open-files limit)
   KEYDESK_DB              SQLite database file (default keydesk.db)
   KEYDESK_DATABASE_URL    postgres://user:password@host:5432/dbname: run on PostgreSQL
                           instead of SQLite, so several instances can share one
@@ -52,8 +66,12 @@ Environment (every command reads the same variables):
                           one is generated and printed once
   KEYDESK_ACCOUNT_NAME    first start only: the first account's name
                           (default "Demo Dealership")
-  KEYDESK_BEHIND_PROXY    set to 1 behind a reverse proxy, to trust its
-                          X-Forwarded-For and X-Forwarded-Proto headers
+  KEYDESK_BEHIND_PROXY    on behind a reverse proxy, to trust its X-Forwarded-For
+                          and X-Forwarded-Proto headers: 1, true, yes or on;
+                          0, false, no, off or unset for off (default off)
+  KEYDESK_STRICT          on (1, true, yes, on) to refuse to start where keydesk
+                          otherwise only warns: a master key file that group or
+                          others can read (default off)
 `
 
 // migrateCommand applies pending migrations (opening the store does) and exits.
@@ -85,6 +103,9 @@ func accountCommand(cfg config, args []string, stdout io.Writer) error {
 	}
 	if strings.TrimSpace(*name) == "" {
 		return fmt.Errorf("--name is required, e.g. --name \"Main Street Motors\"")
+	}
+	if err := visible.Check("--name", *name); err != nil {
+		return err
 	}
 	if *slug == "" {
 		*slug = slugify(*name)
@@ -122,7 +143,8 @@ func accountCommand(cfg config, args []string, stdout io.Writer) error {
 const userUsage = `usage: keydesk user create --email EMAIL --role admin|dealer [--account SLUG] < password
        keydesk user disable --email EMAIL
        keydesk user enable --email EMAIL
-       keydesk user role --email EMAIL --role admin|dealer`
+       keydesk user role --email EMAIL --role admin|dealer
+       keydesk user reset-password --email EMAIL < password`
 
 func userCommand(cfg config, args []string, stdin io.Reader, stdout io.Writer) error {
 	if len(args) == 0 {
@@ -133,6 +155,8 @@ func userCommand(cfg config, args []string, stdin io.Reader, stdout io.Writer) e
 		return userCreate(cfg, args[1:], stdin, stdout)
 	case "disable", "enable", "role":
 		return userChange(cfg, args[0], args[1:], stdout)
+	case "reset-password":
+		return userResetPassword(cfg, args[1:], stdin, stdout)
 	}
 	return errors.New(userUsage)
 }
@@ -145,19 +169,15 @@ func userCreate(cfg config, args []string, stdin io.Reader, stdout io.Writer) er
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if addr, err := mail.ParseAddress(*email); err != nil || addr.Address != *email {
-		return fmt.Errorf("--email %q is not an email address", *email)
+	if err := checkEmail("--email", *email); err != nil {
+		return err
 	}
 	if *role != db.RoleAdmin && *role != db.RoleDealer {
 		return fmt.Errorf("--role must be admin or dealer")
 	}
-	line, err := bufio.NewReader(stdin).ReadString('\n')
-	if err != nil && err != io.EOF {
-		return fmt.Errorf("read password from standard input: %w", err)
-	}
-	password := strings.TrimRight(line, "\r\n")
-	if msg := checkPassword(password); msg != "" {
-		return fmt.Errorf("password (from standard input): %s", msg)
+	password, err := readPassword(stdin)
+	if err != nil {
+		return err
 	}
 	ctx := context.Background()
 	store, _, err := open(ctx, cfg, slog.New(slog.DiscardHandler))
@@ -180,6 +200,55 @@ func userCreate(cfg config, args []string, stdin io.Reader, stdout io.Writer) er
 	return nil
 }
 
+// readPassword reads a new password, one line, from standard input and
+// checks it against the password rules.
+func readPassword(stdin io.Reader) (string, error) {
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && err != io.EOF {
+		return "", fmt.Errorf("read password from standard input: %w", err)
+	}
+	password := strings.TrimRight(line, "\r\n")
+	if msg := checkPassword(password); msg != "" {
+		return "", fmt.Errorf("password (from standard input): %s", msg)
+	}
+	return password, nil
+}
+
+// userResetPassword gives a user a new password, read from standard input,
+// and ends their sessions: a lost password is never a dead end.
+func userResetPassword(cfg config, args []string, stdin io.Reader, stdout io.Writer) error {
+	fs := flag.NewFlagSet("user reset-password", flag.ContinueOnError)
+	email := fs.String("email", "", "the user's email")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *email == "" {
+		return fmt.Errorf("--email is required: keydesk user reset-password --email EMAIL < password")
+	}
+	password, err := readPassword(stdin)
+	if err != nil {
+		return err
+	}
+	hash, err := web.HashPassword(password)
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	store, u, err := openUser(ctx, cfg, *email)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if err := store.SetUserPassword(ctx, u.ID, hash); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "set a new password for %s; their sessions have ended\n", u.Email)
+	if u.Disabled {
+		fmt.Fprintf(stdout, "%s is disabled: \"keydesk user enable --email %s\" lets them sign in\n", u.Email, u.Email)
+	}
+	return nil
+}
+
 // userChange disables, re-enables or changes the role of a user; it counts
 // from that user's next request. The last active admin of an account stays.
 func userChange(cfg config, what string, args []string, stdout io.Writer) error {
@@ -196,18 +265,11 @@ func userChange(cfg config, what string, args []string, stdout io.Writer) error 
 		return fmt.Errorf("--role must be admin or dealer")
 	}
 	ctx := context.Background()
-	store, _, err := open(ctx, cfg, slog.New(slog.DiscardHandler))
+	store, u, err := openUser(ctx, cfg, *email)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	u, err := store.UserByEmail(ctx, *email)
-	if errors.Is(err, db.ErrNotFound) {
-		return fmt.Errorf("--email %q: no such user", *email)
-	}
-	if err != nil {
-		return err
-	}
 	losesAdmin := u.IsAdmin() && !u.Disabled && (what == "disable" || what == "role" && *role != db.RoleAdmin)
 	if losesAdmin {
 		n, err := store.CountActiveAdmins(ctx, u.AccountID)
@@ -236,6 +298,32 @@ func userChange(cfg config, what string, args []string, stdout io.Writer) error 
 		fmt.Fprintf(stdout, "%s is now %s, from their next request\n", u.Email, *role)
 	}
 	return nil
+}
+
+// checkEmail refuses what is not a plain email address, or hides characters.
+func checkEmail(field, email string) error {
+	if addr, err := mail.ParseAddress(email); err != nil || addr.Address != email {
+		return fmt.Errorf("%s %q is not an email address", field, email)
+	}
+	return visible.Check(field, email)
+}
+
+// openUser opens the store and finds the user with email in it; the
+// caller closes the store.
+func openUser(ctx context.Context, cfg config, email string) (*db.DB, db.User, error) {
+	store, _, err := open(ctx, cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return nil, db.User{}, err
+	}
+	u, err := store.UserByEmail(ctx, email)
+	if err != nil {
+		store.Close()
+		if errors.Is(err, db.ErrNotFound) {
+			return nil, db.User{}, fmt.Errorf("--email %q: no such user", email)
+		}
+		return nil, db.User{}, err
+	}
+	return store, u, nil
 }
 
 func pickAccount(ctx context.Context, store *db.DB, slug string) (db.Account, error) {

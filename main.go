@@ -10,11 +10,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
+
+	"golang.org/x/net/netutil"
 
 	"keydesk/db"
 	"keydesk/handlers"
@@ -34,57 +37,29 @@ func run(args []string, stdin io.Reader, stdout io.Writer, log *slog.Logger) err
 	if len(args) > 0 {
 		cmd, args = args[0], args[1:]
 	}
-	cfg := configFromEnv()
 	switch cmd {
-	case "serve":
-		return serve(cfg, log)
-	case "migrate":
-		return migrateCommand(cfg, stdout)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, helpText)
+		return nil
+	case "serve", "account", "user", "migrate":
+	default:
+		return fmt.Errorf("unknown command %q; run \"keydesk help\"", cmd)
+	}
+	cfg, err := configFromEnv()
+	if err != nil {
+		return err
+	}
+	switch cmd {
 	case "account":
 		return accountCommand(cfg, args, stdout)
 	case "user":
 		return userCommand(cfg, args, stdin, stdout)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, helpText)
-		return nil
+	case "migrate":
+		return migrateCommand(cfg, stdout)
 	}
-	return fmt.Errorf("unknown command %q; run \"keydesk help\"", cmd)
-}
-
-// config is keydesk's environment.
-type config struct {
-	Addr, DBPath, DatabaseURL, MasterKey, AdminEmail, AdminPassword, AccountName string
-	BehindProxy                                                                  bool
-}
-
-// dsn is the database to open: the PostgreSQL URL when set, else the SQLite file.
-func (c config) dsn() string {
-	if c.DatabaseURL != "" {
-		return c.DatabaseURL
-	}
-	return c.DBPath
-}
-
-// database names the database for people, without a password.
-func (c config) database() string { return db.Describe(c.dsn()) }
-
-func configFromEnv() config {
-	get := func(name, fallback string) string {
-		if v := os.Getenv(name); v != "" {
-			return v
-		}
-		return fallback
-	}
-	return config{
-		Addr:          get("KEYDESK_ADDR", "127.0.0.1:8080"),
-		DBPath:        get("KEYDESK_DB", "keydesk.db"),
-		DatabaseURL:   os.Getenv("KEYDESK_DATABASE_URL"),
-		MasterKey:     os.Getenv("KEYDESK_MASTER_KEY"),
-		AdminEmail:    os.Getenv("KEYDESK_ADMIN_EMAIL"),
-		AdminPassword: os.Getenv("KEYDESK_ADMIN_PASSWORD"),
-		AccountName:   get("KEYDESK_ACCOUNT_NAME", "Demo Dealership"),
-		BehindProxy:   os.Getenv("KEYDESK_BEHIND_PROXY") == "1",
-	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return serve(ctx, cfg, log)
 }
 
 // errSharedMasterKey explains why PostgreSQL needs KEYDESK_MASTER_KEY.
@@ -115,9 +90,21 @@ func open(ctx context.Context, cfg config, log *slog.Logger) (*db.DB, *keys.Seal
 	return store, sealer, nil
 }
 
-func serve(cfg config, log *slog.Logger) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+// serve runs the dashboard and the API until ctx ends. The address is bound
+// first, so a taken port fails before the database is made or the first
+// admin's password is printed.
+func serve(ctx context.Context, cfg config, log *slog.Logger) error {
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("KEYDESK_ADDR %s: %w", cfg.Addr, err)
+	}
+	// Connections past the cap wait in the kernel's queue instead of using
+	// up file descriptors; the timeouts below free idle ones.
+	ln = netutil.LimitListener(ln, cfg.MaxConnections)
+	defer ln.Close()
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = defaultPublicURL(ln.Addr())
+	}
 	store, sealer, err := open(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -127,17 +114,18 @@ func serve(cfg config, log *slog.Logger) error {
 		return err
 	}
 	app, err := handlers.Assemble(ctx, handlers.Config{Store: store, Sealer: sealer, Clock: time.Now, Logger: log,
-		BehindProxy: cfg.BehindProxy, InstanceID: newInstanceID(), Addr: cfg.Addr})
+		BehindProxy: cfg.BehindProxy, PublicURL: cfg.PublicURL, InstanceID: newInstanceID(), Addr: ln.Addr().String()})
 	if err != nil {
 		return err
 	}
 	go app.Run(ctx)
 
-	srv := &http.Server{Addr: cfg.Addr, Handler: app.Echo, ReadHeaderTimeout: 10 * time.Second,
+	srv := &http.Server{Handler: app.Echo, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
-	log.Info("keydesk listening", "addr", "http://"+cfg.Addr, "db", cfg.database())
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("keydesk listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL,
+		"max_connections", cfg.MaxConnections, "db", cfg.database())
 	select {
 	case err := <-errc:
 		return err

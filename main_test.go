@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -26,7 +27,7 @@ func testEnv(t *testing.T) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "keydesk.db")
 	for _, name := range []string{"KEYDESK_DATABASE_URL", "KEYDESK_MASTER_KEY", "KEYDESK_ADMIN_EMAIL", "KEYDESK_ADMIN_PASSWORD",
-		"KEYDESK_ACCOUNT_NAME", "KEYDESK_BEHIND_PROXY"} {
+		"KEYDESK_ACCOUNT_NAME", "KEYDESK_BEHIND_PROXY", "KEYDESK_PUBLIC_URL", "KEYDESK_MAX_CONNECTIONS", "KEYDESK_STRICT"} {
 		t.Setenv(name, "") // configFromEnv treats empty as unset
 	}
 	t.Setenv("KEYDESK_DB", path)
@@ -34,10 +35,20 @@ func testEnv(t *testing.T) string {
 	return path
 }
 
+// mustConfig reads the environment and fails the test if it is refused.
+func mustConfig(t *testing.T) config {
+	t.Helper()
+	cfg, err := configFromEnv()
+	if err != nil {
+		t.Fatalf("configFromEnv: %v", err)
+	}
+	return cfg
+}
+
 // openStore opens the configured database and sealer, closing them when the test ends.
 func openStore(t *testing.T) (*db.DB, *keys.Sealer) {
 	t.Helper()
-	store, sealer, err := open(context.Background(), configFromEnv(), quiet)
+	store, sealer, err := open(context.Background(), mustConfig(t), quiet)
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}
@@ -88,13 +99,14 @@ func TestHelpListsCommandsAndVariables(t *testing.T) {
 		}
 	}
 	for _, v := range []string{"KEYDESK_ADDR", "KEYDESK_DB", "KEYDESK_MASTER_KEY", "KEYDESK_ADMIN_EMAIL",
-		"KEYDESK_ADMIN_PASSWORD", "KEYDESK_ACCOUNT_NAME", "KEYDESK_BEHIND_PROXY"} {
+		"KEYDESK_ADMIN_PASSWORD", "KEYDESK_ACCOUNT_NAME", "KEYDESK_BEHIND_PROXY", "KEYDESK_PUBLIC_URL",
+		"KEYDESK_MAX_CONNECTIONS", "KEYDESK_STRICT"} {
 		if !vars[v] {
 			t.Errorf("the code no longer reads %s (or the scan broke)", v)
 		}
 	}
 	wants := []string{"keydesk serve", "keydesk account create", "--name", "--slug", "--licenses",
-		"keydesk migrate", "keydesk user create", "--email", "--role", "--account", "keydesk user disable", "keydesk user enable", "keydesk user role", "keydesk help", "password is read from"}
+		"keydesk migrate", "keydesk user create", "--email", "--role", "--account", "keydesk user disable", "keydesk user enable", "keydesk user role", "keydesk user reset-password", "keydesk help", "password is read from"}
 	for v := range vars {
 		wants = append(wants, v)
 	}
@@ -171,6 +183,8 @@ func TestAccountCreate(t *testing.T) {
 		{name: "slug too long", args: []string{"--name", "X", "--slug", strings.Repeat("a", 49)}, wantErr: "--slug"},
 		{name: "unknown license", args: []string{"--name", "X", "--licenses", "leads,sales"}, wantErr: "--licenses"},
 		{name: "empty licenses", args: []string{"--name", "X", "--licenses", ""}, wantErr: "--licenses"},
+		{name: "right-to-left override in name", args: []string{"--name", "Main \u202eStreet", "--slug", "main"}, wantErr: "--name contains an invisible"},
+		{name: "zero-width space in name", args: []string{"--name", "Main\u200bStreet", "--slug", "main"}, wantErr: "U+200B"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -284,6 +298,10 @@ func TestUserCreate(t *testing.T) {
 			args: []string{"--email", "not an email", "--role", "admin"}, stdin: password + "\n", wantErr: "--email"},
 		{name: "email with display name", accounts: []string{"acme"},
 			args: []string{"--email", "Ann <ann@example.com>", "--role", "admin"}, stdin: password + "\n", wantErr: "--email"},
+		{name: "zero-width space in email", accounts: []string{"acme"},
+			args: []string{"--email", "an\u200bn@example.com", "--role", "admin"}, stdin: password + "\n", wantErr: "--email contains an invisible"},
+		{name: "bidi isolate in email", accounts: []string{"acme"},
+			args: []string{"--email", "ann@exa\u2066mple.com", "--role", "admin"}, stdin: password + "\n", wantErr: "U+2066"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -392,5 +410,68 @@ func TestUserDisableEnableAndRole(t *testing.T) {
 		if !s.check(ann, bob) {
 			t.Fatalf("after %v: ann %+v, bob %+v", s.args, ann, bob)
 		}
+	}
+}
+
+func TestUserResetPassword(t *testing.T) {
+	testEnv(t)
+	mustRun(t, "", "account", "create", "--name", "Acme")
+	mustRun(t, "correct horse battery\n", "user", "create", "--email", "ann@example.com", "--role", "admin")
+	mustRun(t, "correct horse battery\n", "user", "create", "--email", "bob@example.com", "--role", "dealer")
+	ctx := context.Background()
+	store, _ := openStore(t)
+	ann, _ := store.UserByEmail(ctx, "ann@example.com")
+	bob, _ := store.UserByEmail(ctx, "bob@example.com")
+	for _, s := range []struct {
+		sid string
+		id  int64
+	}{{"ann-laptop", ann.ID}, {"ann-phone", ann.ID}, {"bob-laptop", bob.ID}} {
+		if err := store.CreateSession(ctx, s.sid, s.id, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	store.Close()
+
+	refusals := []struct {
+		args  []string
+		stdin string
+		want  string
+	}{
+		{[]string{"--email", "ann@example.com"}, "short\n", "12 characters"},
+		{[]string{"--email", "ann@example.com"}, "", "standard input"},
+		{[]string{"--email", "ann@example.com"}, strings.Repeat("p", 73), "72 bytes"},
+		{[]string{"--email", "nobody@example.com"}, "a brand new password\n", "no such user"},
+		{nil, "a brand new password\n", "--email is required"},
+	}
+	for _, r := range refusals {
+		err := run(append([]string{"user", "reset-password"}, r.args...), strings.NewReader(r.stdin), io.Discard, quiet)
+		if err == nil || !strings.Contains(err.Error(), r.want) {
+			t.Errorf("reset-password %v with %q: error = %v, want one saying %q", r.args, r.stdin, err, r.want)
+		}
+	}
+
+	out := mustRun(t, "a brand new password\n", "user", "reset-password", "--email", "ANN@example.com")
+	if !strings.Contains(out, "ann@example.com") || !strings.Contains(out, "sessions have ended") {
+		t.Errorf("output %q", out)
+	}
+	store, _ = openStore(t)
+	ann, _ = store.UserByEmail(ctx, "ann@example.com")
+	if bcrypt.CompareHashAndPassword([]byte(ann.PasswordHash), []byte("a brand new password")) != nil {
+		t.Error("the new password does not sign in")
+	}
+	if bcrypt.CompareHashAndPassword([]byte(ann.PasswordHash), []byte("correct horse battery")) == nil {
+		t.Error("the old password still signs in")
+	}
+	for _, sid := range []string{"ann-laptop", "ann-phone"} {
+		if _, err := store.Session(ctx, sid); !errors.Is(err, db.ErrNotFound) {
+			t.Errorf("session %s survived the reset: %v", sid, err)
+		}
+	}
+	if _, err := store.Session(ctx, "bob-laptop"); err != nil {
+		t.Errorf("another user's session ended: %v", err)
+	}
+	bob, _ = store.UserByEmail(ctx, "bob@example.com")
+	if bcrypt.CompareHashAndPassword([]byte(bob.PasswordHash), []byte("correct horse battery")) != nil {
+		t.Error("another user's password changed")
 	}
 }

@@ -91,7 +91,7 @@ func TestSimultaneousFirstStarts(t *testing.T) {
 			b.set(t)
 			t.Setenv("KEYDESK_ADMIN_EMAIL", "first@example.com")
 			t.Setenv("KEYDESK_ADMIN_PASSWORD", "a long enough password")
-			cfg := configFromEnv()
+			cfg := mustConfig(t)
 			if cfg.DatabaseURL == "" {
 				cfg.DBPath = filepath.Join(t.TempDir(), "race.db")
 			}

@@ -9,11 +9,13 @@ import (
 	"log/slog"
 	"os"
 	"regexp"
+	"runtime"
 	"strings"
 	"time"
 
 	"keydesk/db"
 	"keydesk/keys"
+	"keydesk/keys/visible"
 	"keydesk/web"
 )
 
@@ -30,6 +32,9 @@ func loadSealer(ctx context.Context, cfg config, store *db.DB, log *slog.Logger)
 		b, err := os.ReadFile(keyFile)
 		switch {
 		case err == nil:
+			if err := checkKeyFileMode(keyFile, cfg.Strict, log); err != nil {
+				return nil, err
+			}
 			encoded = string(b)
 		case errors.Is(err, os.ErrNotExist):
 			if _, err := store.Meta(ctx, canaryName); err == nil {
@@ -67,6 +72,26 @@ func loadSealer(ctx context.Context, cfg config, store *db.DB, log *slog.Logger)
 	return sealer, nil
 }
 
+// checkKeyFileMode warns when the master key file can be read by anyone but
+// its owner, and refuses to go on in strict mode.
+func checkKeyFileMode(keyFile string, strict bool, log *slog.Logger) error {
+	fi, err := os.Stat(keyFile)
+	if err != nil {
+		return fmt.Errorf("master key file: %w", err)
+	}
+	perm := fi.Mode().Perm()
+	if runtime.GOOS == "windows" || perm&0o077 == 0 {
+		return nil
+	}
+	if strict {
+		return fmt.Errorf("the master key file %s can be read by group or others (mode %04o); "+
+			"KEYDESK_STRICT refuses to start: run chmod 600 %s", keyFile, perm, keyFile)
+	}
+	log.Warn("the master key file can be read by group or others: run chmod 600 on it "+
+		"(KEYDESK_STRICT=1 refuses to start like this)", "file", keyFile, "mode", fmt.Sprintf("%04o", perm))
+	return nil
+}
+
 // bootstrap makes the first account and its first admin on a new database,
 // once however many instances start on it at the same moment.
 func bootstrap(ctx context.Context, cfg config, store *db.DB, log *slog.Logger) error {
@@ -79,6 +104,17 @@ func bootstrapNow(ctx context.Context, cfg config, store *db.DB, log *slog.Logge
 	n, err := store.CountUsers(ctx)
 	if err != nil || n > 0 {
 		return err
+	}
+	if err := visible.Check("KEYDESK_ACCOUNT_NAME", cfg.AccountName); err != nil {
+		return err
+	}
+	if cfg.AdminEmail != "" {
+		if err := checkEmail("KEYDESK_ADMIN_EMAIL", cfg.AdminEmail); err != nil {
+			return err
+		}
+	}
+	if msg := checkPassword(cfg.AdminPassword); cfg.AdminPassword != "" && msg != "" {
+		return fmt.Errorf("KEYDESK_ADMIN_PASSWORD: %s", msg)
 	}
 	accounts, err := store.Accounts(ctx)
 	if err != nil {
@@ -101,9 +137,6 @@ func bootstrapNow(ctx context.Context, cfg config, store *db.DB, log *slog.Logge
 	generated := password == ""
 	if generated {
 		password = randomPassword()
-	}
-	if msg := checkPassword(password); msg != "" {
-		return fmt.Errorf("KEYDESK_ADMIN_PASSWORD: %s", msg)
 	}
 	if _, err := createUser(ctx, store, acc, email, db.RoleAdmin, password); err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -27,7 +28,7 @@ func TestMasterKeyFileIsCreatedOnceAndReused(t *testing.T) {
 	keyFile := path + ".key"
 	ctx := context.Background()
 
-	store, sealer, err := open(ctx, configFromEnv(), quiet)
+	store, sealer, err := open(ctx, mustConfig(t), quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +64,7 @@ func TestMasterKeyFromVariable(t *testing.T) {
 	path := testEnv(t)
 	ctx := context.Background()
 	t.Setenv("KEYDESK_MASTER_KEY", hex.EncodeToString(bytes.Repeat([]byte{7}, keys.MasterKeySize)))
-	store, sealer, err := open(ctx, configFromEnv(), quiet)
+	store, sealer, err := open(ctx, mustConfig(t), quiet)
 	if err != nil {
 		t.Fatalf("hex master key on a new database: %v", err)
 	}
@@ -132,7 +133,7 @@ func TestMasterKeyRefusals(t *testing.T) {
 			path := testEnv(t)
 			keyFile := path + ".key"
 			ctx := context.Background()
-			store, sealer, err := open(ctx, configFromEnv(), quiet)
+			store, sealer, err := open(ctx, mustConfig(t), quiet)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -146,7 +147,7 @@ func TestMasterKeyRefusals(t *testing.T) {
 			tt.prepare(t, path)
 			before, beforeErr := os.ReadFile(keyFile)
 
-			store, _, err = open(ctx, configFromEnv(), quiet)
+			store, _, err = open(ctx, mustConfig(t), quiet)
 			if err == nil {
 				store.Close()
 				t.Fatal("open succeeded")
@@ -177,7 +178,7 @@ func TestMasterKeyRefusals(t *testing.T) {
 func TestInvalidMasterKeyOnNewDatabase(t *testing.T) {
 	path := testEnv(t)
 	t.Setenv("KEYDESK_MASTER_KEY", "zzzz")
-	_, _, err := open(context.Background(), configFromEnv(), quiet)
+	_, _, err := open(context.Background(), mustConfig(t), quiet)
 	if err == nil || !strings.Contains(err.Error(), "KEYDESK_MASTER_KEY") {
 		t.Fatalf("error = %v, want one naming KEYDESK_MASTER_KEY", err)
 	}
@@ -226,7 +227,7 @@ func TestBootstrap(t *testing.T) {
 			ctx := context.Background()
 			store, _ := openStore(t)
 			stderr := captureStderr(t, func() {
-				if err := bootstrap(ctx, configFromEnv(), store, quiet); err != nil {
+				if err := bootstrap(ctx, mustConfig(t), store, quiet); err != nil {
 					t.Fatal(err)
 				}
 			})
@@ -260,7 +261,7 @@ func TestBootstrapGeneratesPasswordAndRunsOnce(t *testing.T) {
 	ctx := context.Background()
 	store, _ := openStore(t)
 	stderr := captureStderr(t, func() {
-		if err := bootstrap(ctx, configFromEnv(), store, quiet); err != nil {
+		if err := bootstrap(ctx, mustConfig(t), store, quiet); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -291,7 +292,7 @@ func TestBootstrapGeneratesPasswordAndRunsOnce(t *testing.T) {
 	t.Setenv("KEYDESK_ADMIN_EMAIL", "second@example.com")
 	t.Setenv("KEYDESK_ADMIN_PASSWORD", "another long password")
 	stderr = captureStderr(t, func() {
-		if err := bootstrap(ctx, configFromEnv(), store, quiet); err != nil {
+		if err := bootstrap(ctx, mustConfig(t), store, quiet); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -316,7 +317,7 @@ func TestBootstrapUsesExistingAccount(t *testing.T) {
 	mustRun(t, "", "account", "create", "--name", "Lakeside Auto")
 	ctx := context.Background()
 	store, _ := openStore(t)
-	if err := bootstrap(ctx, configFromEnv(), store, quiet); err != nil {
+	if err := bootstrap(ctx, mustConfig(t), store, quiet); err != nil {
 		t.Fatal(err)
 	}
 	accounts, _ := store.Accounts(ctx)
@@ -329,17 +330,29 @@ func TestBootstrapUsesExistingAccount(t *testing.T) {
 	}
 }
 
-func TestBootstrapRefusesShortPassword(t *testing.T) {
-	testEnv(t)
-	t.Setenv("KEYDESK_ADMIN_PASSWORD", "short")
-	ctx := context.Background()
-	store, _ := openStore(t)
-	err := bootstrap(ctx, configFromEnv(), store, quiet)
-	if err == nil || !strings.Contains(err.Error(), "KEYDESK_ADMIN_PASSWORD") {
-		t.Fatalf("error = %v, want one naming KEYDESK_ADMIN_PASSWORD", err)
+func TestBootstrapRefusesBadSettings(t *testing.T) {
+	tests := []struct{ variable, value, want string }{
+		{"KEYDESK_ADMIN_PASSWORD", "short", "12 characters"},
+		{"KEYDESK_ADMIN_EMAIL", "not an email", "not an email address"},
+		{"KEYDESK_ADMIN_EMAIL", "boss\u200b@example.com", "U+200B"},
+		{"KEYDESK_ACCOUNT_NAME", "Demo \u202eDealership", "U+202E"},
+		{"KEYDESK_ACCOUNT_NAME", "Demo\ufeff", "U+FEFF"},
 	}
-	if n, _ := store.CountUsers(ctx); n != 0 {
-		t.Errorf("%d users created with a refused password", n)
+	for _, tt := range tests {
+		t.Run(tt.variable+"="+tt.value, func(t *testing.T) {
+			testEnv(t)
+			t.Setenv(tt.variable, tt.value)
+			ctx := context.Background()
+			store, _ := openStore(t)
+			err := bootstrap(ctx, mustConfig(t), store, quiet)
+			if err == nil || !strings.Contains(err.Error(), tt.variable) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error = %v, want one naming %s and saying %q", err, tt.variable, tt.want)
+			}
+			accounts, _ := store.Accounts(ctx)
+			if n, _ := store.CountUsers(ctx); n != 0 || len(accounts) != 0 {
+				t.Errorf("%d users and %d accounts created with a refused setting", n, len(accounts))
+			}
+		})
 	}
 }
 
@@ -391,17 +404,9 @@ func TestServeBootstrapsAndStopsOnInterrupt(t *testing.T) {
 		done <- run([]string{"serve"}, strings.NewReader(""), io.Discard, slog.New(slog.NewTextHandler(logs, nil)))
 	}()
 
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(logs.String(), "keydesk listening") {
-		select {
-		case err := <-done:
-			t.Fatalf("serve stopped early: %v\n%s", err, logs)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve never started listening:\n%s", logs)
-		}
-		time.Sleep(20 * time.Millisecond)
+	addr := waitListening(t, logs, done)
+	if !strings.Contains(logs.String(), "public_url=http://"+addr) {
+		t.Errorf("without KEYDESK_PUBLIC_URL the public URL is not http:// and the address bound (%s):\n%s", addr, logs)
 	}
 	// serve has registered for SIGINT before opening the database, so this
 	// interrupts it gracefully instead of killing the test.
@@ -428,5 +433,49 @@ func TestServeBootstrapsAndStopsOnInterrupt(t *testing.T) {
 	u, err := store.UserByEmail(context.Background(), "boss@example.com")
 	if err != nil || !u.IsAdmin() {
 		t.Errorf("admin after serve = %+v, %v", u, err)
+	}
+}
+
+func TestMasterKeyFileReadableByOthers(t *testing.T) {
+	tests := []struct {
+		mode    os.FileMode
+		strict  string
+		wantErr bool
+		wantLog bool
+	}{
+		{0o600, "", false, false},
+		{0o400, "1", false, false},
+		{0o640, "", false, true},
+		{0o604, "", false, true},
+		{0o644, "0", false, true},
+		{0o640, "1", true, false},
+		{0o604, "true", true, false},
+		{0o666, "on", true, false},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%04o strict=%q", tt.mode, tt.strict), func(t *testing.T) {
+			path := testEnv(t)
+			store, _ := openStore(t) // first start writes the key file
+			store.Close()
+			if err := os.Chmod(path+".key", tt.mode); err != nil {
+				t.Fatal(err)
+			}
+			t.Setenv("KEYDESK_STRICT", tt.strict)
+			logs := &syncBuffer{}
+			store, _, err := open(context.Background(), mustConfig(t), slog.New(slog.NewTextHandler(logs, nil)))
+			if err == nil {
+				store.Close()
+			}
+			if tt.wantErr != (err != nil) {
+				t.Fatalf("open: error = %v, want an error: %v", err, tt.wantErr)
+			}
+			if err != nil && (!strings.Contains(err.Error(), "KEYDESK_STRICT") || !strings.Contains(err.Error(), "chmod 600")) {
+				t.Errorf("error %q does not say why and what to do", err)
+			}
+			warned := strings.Contains(logs.String(), "level=WARN") && strings.Contains(logs.String(), "group or others")
+			if warned != tt.wantLog {
+				t.Errorf("warned = %v, want %v; log:\n%s", warned, tt.wantLog, logs)
+			}
+		})
 	}
 }

@@ -157,7 +157,7 @@ func TestPragmas(t *testing.T) {
 	}{
 		{"journal_mode", "wal"},
 		{"foreign_keys", "1"},
-		{"synchronous", "1"}, // NORMAL
+		{"synchronous", "2"}, // FULL: a commit survives a power loss
 		{"busy_timeout", "10000"},
 		{"query_only", "0"},
 	}

@@ -73,6 +73,23 @@ func (d *DB) SetUserDisabled(ctx context.Context, id int64, disabled bool) error
 	})
 }
 
+// SetUserPassword replaces a user's password hash and ends their sessions.
+func (d *DB) SetUserPassword(ctx context.Context, id int64, hash string) error {
+	return d.inTx(ctx, func(tx *Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, hash, id)
+		if err != nil {
+			return fmt.Errorf("db: set password: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, id); err != nil {
+			return fmt.Errorf("db: end sessions: %w", err)
+		}
+		return nil
+	})
+}
+
 // SetUserRole changes a user's role.
 func (d *DB) SetUserRole(ctx context.Context, id int64, role string) error {
 	res, err := d.write.ExecContext(ctx, `UPDATE users SET role = ? WHERE id = ?`, role, id)

@@ -11,9 +11,9 @@ import (
 
 // captureCustomer is the person a capture session's link is sent to.
 type captureCustomer struct {
-	Name  string `json:"name"`
-	Email string `json:"email"`
-	Phone string `json:"phone"`
+	Name  string `json:"name,omitempty"`
+	Email string `json:"email,omitempty"`
+	Phone string `json:"phone,omitempty"`
 }
 
 // captureOverrides are the settings a request may set instead of the key's
@@ -40,7 +40,7 @@ type captureSessionInput struct {
 type captureSettingsJSON struct {
 	Theme                string `json:"theme"`
 	PIIMask              bool   `json:"pii_mask"`
-	RedirectURL          string `json:"redirect_url"`
+	RedirectURL          string `json:"redirect_url,omitempty"`
 	SkipInterior         bool   `json:"skip_interior"`
 	SkipOdometer         bool   `json:"skip_odometer"`
 	IncludeDisclosures   bool   `json:"include_disclosures"`
@@ -56,7 +56,7 @@ type captureSessionJSON struct {
 	APIKeyName             string              `json:"api_key_name"`
 	CaptureURL             string              `json:"capture_url"`
 	Customer               captureCustomer     `json:"customer"`
-	Vehicle                leadVehicle         `json:"vehicle"`
+	Vehicle                leadVehicle         `json:"vehicle,omitzero"`
 	Settings               captureSettingsJSON `json:"settings"`
 	RequiresManualOdometer bool                `json:"requires_manual_odometer"`
 	CaptureSMS             string              `json:"capture_sms"`

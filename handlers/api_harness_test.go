@@ -32,16 +32,16 @@ func (a *testApp) call(method, path, contentType, body string, header map[string
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
+	setHeader(req, header)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		a.t.Fatal(err)
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
-	return response{status: res.StatusCode, header: res.Header, body: string(raw)}
+	out := response{status: res.StatusCode, header: res.Header, body: string(raw)}
+	checkContract(a.t, req, out)
+	return out
 }
 
 const formType = "application/x-www-form-urlencoded"

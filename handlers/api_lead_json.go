@@ -17,20 +17,21 @@ import (
 	"keydesk/keys"
 )
 
-// leadContact and leadVehicle are the parts of a lead, in and out.
+// leadContact and leadVehicle are the parts of a lead, in and out. An
+// answer leaves out what was not given, never "" (see openapi.json).
 type leadContact struct {
-	FirstName string `json:"first_name"`
-	LastName  string `json:"last_name"`
-	Email     string `json:"email"`
-	Phone     string `json:"phone"`
+	FirstName string `json:"first_name,omitempty"`
+	LastName  string `json:"last_name,omitempty"`
+	Email     string `json:"email,omitempty"`
+	Phone     string `json:"phone,omitempty"`
 }
 
 type leadVehicle struct {
-	VIN         string `json:"vin"`
+	VIN         string `json:"vin,omitempty"`
 	Year        int    `json:"year,omitempty"`
-	Make        string `json:"make"`
-	Model       string `json:"model"`
-	StockNumber string `json:"stock_number"`
+	Make        string `json:"make,omitempty"`
+	Model       string `json:"model,omitempty"`
+	StockNumber string `json:"stock_number,omitempty"`
 }
 
 // leadInput is the body of POST /api/v1/leads.
@@ -48,9 +49,9 @@ type leadJSON struct {
 	Mode       string      `json:"mode"`
 	APIKeyName string      `json:"api_key_name"`
 	Contact    leadContact `json:"contact"`
-	Vehicle    leadVehicle `json:"vehicle"`
-	Message    string      `json:"message"`
-	Source     string      `json:"source"`
+	Vehicle    leadVehicle `json:"vehicle,omitzero"`
+	Message    string      `json:"message,omitempty"`
+	Source     string      `json:"source,omitempty"`
 }
 
 func toLeadJSON(l db.Lead) leadJSON {

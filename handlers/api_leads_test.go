@@ -233,3 +233,31 @@ func TestLeadListPagesAndIsolation(t *testing.T) {
 		}
 	}
 }
+
+// TestLeadWithoutOptionalFieldsLeavesThemOut: what the integrator did not
+// send is absent from the answer, never "" (which a VIN's pattern, an
+// email's format and a client's own checks would refuse).
+func TestLeadWithoutOptionalFieldsLeavesThemOut(t *testing.T) {
+	app := newTestApp(t)
+	f := app.apiFixture("acme")
+	res := postLead(app, bearer(app.token(f.write.PublicKey, f.writeSecret)), `{"contact":{"last_name":"Lee","phone":"5550102030"}}`)
+	if res.status != 201 {
+		t.Fatalf("%d %s", res.status, res.body)
+	}
+	var receipt leadReceipt
+	json.Unmarshal([]byte(res.body), &receipt)
+	read := bearer(app.token(f.rw.PublicKey, f.rwSecret))
+	// Both answers are checked against openapi.json by the harness as well.
+	one := app.call("GET", "/api/v1/leads/"+receipt.ID, "", "", read)
+	list := app.call("GET", "/api/v1/leads", "", "", read)
+	for _, body := range []string{one.body, list.body} {
+		for _, absent := range []string{`""`, `"vehicle"`, `"first_name"`, `"email"`, `"message"`, `"source"`, `null,`} {
+			if strings.Contains(body, absent) {
+				t.Errorf("%s in %s", absent, body)
+			}
+		}
+		if !strings.Contains(body, `"contact":{"last_name":"Lee","phone":"5550102030"}`) {
+			t.Errorf("contact not as sent: %s", body)
+		}
+	}
+}

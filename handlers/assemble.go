@@ -19,6 +19,8 @@ type Config struct {
 	Clock       web.Clock
 	Logger      *slog.Logger
 	BehindProxy bool
+	// PublicURL is where people reach keydesk, for every absolute link it makes.
+	PublicURL string
 	// InstanceID and Addr name this process among the instances on one database.
 	InstanceID, Addr string
 }
@@ -48,7 +50,7 @@ func Assemble(ctx context.Context, cfg Config) (*App, error) {
 	cfg.Store.OnChange = state.Propagate
 	e := web.NewServer(web.Options{Logger: cfg.Logger, BehindProxy: cfg.BehindProxy})
 	New(Deps{
-		DB: cfg.Store, Live: state, Sealer: cfg.Sealer, Clock: cfg.Clock, Logger: cfg.Logger,
+		DB: cfg.Store, Live: state, Sealer: cfg.Sealer, Clock: cfg.Clock, Logger: cfg.Logger, PublicURL: cfg.PublicURL,
 		Sessions: web.NewSessions(cfg.Store, cfg.Sealer.Derive("cookie-hash"), cfg.Sealer.Derive("cookie-block"), cfg.Clock),
 	}).Routes(e)
 	return &App{Echo: e, Store: cfg.Store, Live: state, clock: cfg.Clock, log: cfg.Logger}, nil

@@ -175,6 +175,22 @@ func TestBrowserKeyLifecycle(t *testing.T) {
 	}
 	screenshot(t, ctx, "05-create-errors")
 
+	// A name that looks right but hides a zero-width space is refused, saying why.
+	nameError := `document.querySelector("#modal [data-testid=error-name]")?.textContent.includes("invisible")`
+	step(t, ctx, "submit a name hiding a zero-width space",
+		chromedp.SetValue(chromedp.CSS(`#f-name`), "Main Website\u200bLead Form"),
+		clickHX(`#modal [data-testid=submit]`),
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := chromedp.Poll[bool](nameError)(ctx, t)
+			return err
+		}),
+	)
+	if got := text(t, ctx, `[data-testid=error-name]`); !strings.Contains(got, "U+200B") {
+		t.Errorf("the name error %q does not name the character", got)
+	}
+	screenshot(t, ctx, "05b-create-invisible-name")
+	eval[string](t, ctx, `document.querySelector("#f-name").value = ""`)
+
 	step(t, ctx, "submit a valid form",
 		chromedp.SendKeys(chromedp.CSS(`#f-name`), "Main Website Lead Form"),
 		chromedp.Click(chromedp.CSS(`#modal input[name=licenses][value=leads]`)),

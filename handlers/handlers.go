@@ -19,6 +19,9 @@ type Deps struct {
 	Sessions *web.Sessions
 	Clock    web.Clock
 	Logger   *slog.Logger
+	// PublicURL is where people and integrations reach keydesk, e.g.
+	// https://keys.example.com (no trailing slash): every absolute link starts with it.
+	PublicURL string
 }
 
 // Handlers serves every route of keydesk.
@@ -29,6 +32,8 @@ type Handlers struct {
 	sessions *web.Sessions
 	now      web.Clock
 	log      *slog.Logger
+	// publicURL starts every absolute link keydesk sends out; never the request's Host.
+	publicURL string
 
 	signIns        *web.SignInGuard
 	clientFailures *clientFailures
@@ -37,7 +42,7 @@ type Handlers struct {
 // New returns Handlers over deps.
 func New(d Deps) *Handlers {
 	return &Handlers{
-		db: d.DB, live: d.Live, sealer: d.Sealer, sessions: d.Sessions, now: d.Clock, log: d.Logger,
+		db: d.DB, live: d.Live, sealer: d.Sealer, sessions: d.Sessions, now: d.Clock, log: d.Logger, publicURL: d.PublicURL,
 		signIns:        web.NewSignInGuard(d.DB, d.Clock),
 		clientFailures: newClientFailures(d.Clock),
 	}

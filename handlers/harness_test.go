@@ -92,15 +92,18 @@ func startTestApp(t *testing.T, path string, sealer *keys.Sealer, clock *testClo
 	logs := &strings.Builder{}
 	var logMu sync.Mutex
 	logger := slog.New(slog.NewTextHandler(lockedWriter{w: logs, mu: &logMu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	// The server's address is the public URL, so it is known before the routes are built.
+	srv := httptest.NewUnstartedServer(nil)
 	app, err := Assemble(context.Background(), Config{Store: store, Sealer: sealer, Clock: clock.Now, Logger: logger,
-		InstanceID: fmt.Sprintf("%s-%d", t.Name(), instances.Add(1)), Addr: "test"})
+		PublicURL: "http://" + srv.Listener.Addr().String(), InstanceID: fmt.Sprintf("%s-%d", t.Name(), instances.Add(1)), Addr: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	ran := make(chan struct{})
 	go func() { app.Run(ctx); close(ran) }()
-	srv := httptest.NewServer(app.Echo)
+	srv.Config.Handler = app.Echo
+	srv.Start()
 	a := &testApp{t: t, srv: srv, db: store, sealer: sealer, clock: clock, logs: logs, dbPath: path, echo: app.Echo}
 	var once sync.Once
 	a.stop = func() { once.Do(func() { srv.Close(); cancel(); <-ran; store.Close() }) }
@@ -196,16 +199,27 @@ func (b *browser) do(method, path string, form url.Values, header map[string]str
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
+	setHeader(req, header)
 	res, err := b.client.Do(req)
 	if err != nil {
 		b.app.t.Fatal(err)
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
-	return response{status: res.StatusCode, header: res.Header, body: string(raw)}
+	out := response{status: res.StatusCode, header: res.Header, body: string(raw)}
+	checkContract(b.app.t, req, out)
+	return out
+}
+
+// setHeader sets header on req; "Host" names the host the request claims.
+func setHeader(req *http.Request, header map[string]string) {
+	for k, v := range header {
+		if k == "Host" {
+			req.Host = v
+			continue
+		}
+		req.Header.Set(k, v)
+	}
 }
 
 func (b *browser) get(path string) response { return b.do("GET", path, nil, nil) }

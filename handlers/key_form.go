@@ -14,6 +14,7 @@ import (
 
 	"keydesk/db"
 	"keydesk/keys"
+	"keydesk/keys/visible"
 	"keydesk/views"
 	"keydesk/web"
 )
@@ -88,6 +89,10 @@ func validateKeyForm(f views.KeyForm, raw url.Values, acc db.Account, existing *
 		errs["name"] = fmt.Sprintf("Keep the name to %d characters or fewer (it has %d).", keys.MaxName, n)
 	case strings.ContainsFunc(f.Name, unicode.IsControl):
 		errs["name"] = "Use letters, digits, spaces and punctuation only."
+	default:
+		if err := visible.Check("The name", f.Name); err != nil {
+			errs["name"] = err.Error() + "."
+		}
 	}
 	if existing == nil {
 		if f.Type != db.DigitalRequests && f.Type != db.Integration {

@@ -28,8 +28,9 @@ func (h *Handlers) Routes(e *echo.Echo) {
 	// A capture session's link, opened by the dealership's customer: no sign-in.
 	e.GET("/capture/:id", h.captureLinkShow)
 
-	// The dashboard: cookie sessions and CSRF on every state-changing request.
-	ui := e.Group("", h.sessions.Load, web.CSRF)
+	// The dashboard: cookie sessions; a cross-origin check and the CSRF token
+	// on every state-changing request.
+	ui := e.Group("", web.CrossOrigin(h.publicURL), h.sessions.Load, web.CSRF)
 	ui.GET("/login", h.loginShow)
 	ui.POST("/login", h.loginSubmit)
 	ui.POST("/logout", h.logout)

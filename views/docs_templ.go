@@ -70,7 +70,7 @@ const docsCaptureAnswer = `HTTP/1.1 201 Created
 {"id":"cs_…","status":"pending","mode":"live","api_key_name":"Trade-in app",
  "capture_url":"{BASE}/capture/cs_…",
  "customer":{…},"vehicle":{…},
- "settings":{"theme":"pro","pii_mask":false,"redirect_url":"","skip_interior":false,"skip_odometer":true,
+ "settings":{"theme":"pro","pii_mask":false,"skip_interior":false,"skip_odometer":true,
              "include_disclosures":false,"include_announcements":false,"wear_and_tear":true},
  "requires_manual_odometer":true,
  "capture_sms":"Hi Ann Lee, please photograph your 2024 Honda Accord: {BASE}/capture/cs_…",
@@ -317,7 +317,7 @@ func Docs(vm DocsVM) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "<p><code>GET /api/v1/leads</code> (scope <code>read</code>) lists your leads newest first, <code>limit</code> up to 100, paged with <code>cursor</code>; <code>GET /api/v1/leads/&#123;id&#125;</code> returns one.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "<p><code>GET /api/v1/leads</code> (scope <code>read</code>) lists your leads newest first, <code>limit</code> up to 100, paged with <code>cursor</code>; <code>GET /api/v1/leads/&#123;id&#125;</code> returns one. A field the lead came without (a vehicle, a VIN, an email, a message) is left out of the answer, never sent as <code>\"\"</code> or <code>null</code>.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

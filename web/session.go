@@ -172,8 +172,9 @@ func (s *Sessions) SignOut(c echo.Context) error {
 	return sess.Save(c.Request(), c.Response())
 }
 
-// CSRF refuses a state-changing request whose token (form field or htmx
-// header) does not match the session's.
+// CSRF refuses a state-changing request whose token (form body field or
+// htmx header) does not match the session's. The query string never counts:
+// a token in a URL leaks through logs, history and Referer.
 func CSRF(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		switch c.Request().Method {
@@ -182,7 +183,7 @@ func CSRF(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		got := c.Request().Header.Get(CSRFHeader)
 		if got == "" {
-			got = c.FormValue(CSRFField)
+			got = c.Request().PostFormValue(CSRFField)
 		}
 		want := CSRFToken(c)
 		if want == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
