@@ -89,6 +89,7 @@ func TestSimultaneousSignInsCannotOutrunTheThrottle(t *testing.T) {
 				t.Fatal(err)
 			}
 			counts := burst(t, app, tc.forms())
+			t.Logf("statuses: %v", counts)
 			checked := counts[http.StatusUnauthorized] + counts[http.StatusSeeOther]
 			if checked > tc.maxChecks || checked == 0 {
 				t.Fatalf("statuses %v: %d password checks, want 1..%d", counts, checked, tc.maxChecks)
