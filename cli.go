@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"keydesk/db"
+	"keydesk/web"
 )
 
 const helpText = `keydesk — API keys for a car dealership's integrations.
@@ -135,7 +136,7 @@ func userCreate(cfg config, args []string, stdin io.Reader, stdout io.Writer) er
 		return fmt.Errorf("read password from standard input: %w", err)
 	}
 	password := strings.TrimRight(line, "\r\n")
-	if msg := checkPassword(password); msg != "" {
+	if msg := web.NewPasswordProblem(password); msg != "" {
 		return fmt.Errorf("password (from standard input): %s", msg)
 	}
 	ctx := context.Background()

@@ -59,6 +59,8 @@ type writeStmts struct {
 	insertToken *sql.Stmt
 	insertLead  *sql.Stmt
 	leadByIdem  *sql.Stmt
+
+	leadDays map[leadDay]leadDayCount // leads this batch stored, written before its commit
 }
 
 // queue returns the running writer, starting it on first use, or nil once
@@ -206,7 +208,11 @@ func (d *DB) commitBatch(ctx context.Context, prepared *writeStmts, batch []writ
 	for i, op := range batch {
 		errs[i] = op.apply(ctx, s)
 	}
-	if err := tx.Commit(); err != nil {
+	err = s.writeLeadDays(ctx)
+	if err == nil {
+		err = tx.Commit()
+	}
+	if err != nil {
 		tx.Rollback()
 		for _, op := range batch {
 			op.finish(fmt.Errorf("db: commit batch: %w", err))

@@ -1,14 +1,10 @@
 package handlers
 
 import (
-	"fmt"
 	"net/http"
-	"slices"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
-	"keydesk/db"
 	"keydesk/views"
 	"keydesk/web"
 )
@@ -38,7 +34,7 @@ func (h *Handlers) keyUpdate(c echo.Context) error {
 	}
 	before := k
 	k.Name, k.Licenses, k.Settings = f.Name, orderedLicenses(f.Licenses), settingsOf(f)
-	err = h.db.UpdateAPIKeySettings(c.Request().Context(), k, actor(c), h.now(), changes(before, k))
+	err = h.db.UpdateAPIKeySettings(c.Request().Context(), k, actor(c), h.now(), editDetail(before, k))
 	if isDuplicate(err) {
 		return renderKeyForm(c, http.StatusUnprocessableEntity, f, duplicateNameError(f.Name))
 	}
@@ -60,35 +56,4 @@ func (h *Handlers) afterRowChange(c echo.Context, accountID, id int64, toast str
 	}
 	c.Response().Header().Set(web.HXTrigger, toastTrigger(toast))
 	return web.Render(c, http.StatusOK, views.KeyRowSwap(views.KeyRowVM{Key: k, Admin: true, CSRF: web.CSRFToken(c)}))
-}
-
-// changes names what an edit changed, for the audit log.
-func changes(before, after db.APIKey) string {
-	var out []string
-	if before.Name != after.Name {
-		out = append(out, fmt.Sprintf("renamed from %q", before.Name))
-	}
-	if !slices.Equal(before.Licenses, after.Licenses) {
-		out = append(out, "licenses "+strings.Join(after.Licenses, ", "))
-	}
-	b, a := before.Settings, after.Settings
-	for _, f := range []struct {
-		label   string
-		changed bool
-	}{
-		{"theme", b.Theme != a.Theme}, {"PII mask", b.PIIMask != a.PIIMask},
-		{"redirect URL", b.RedirectURL != a.RedirectURL}, {"skip interior", b.SkipInterior != a.SkipInterior},
-		{"skip odometer", b.SkipOdometer != a.SkipOdometer}, {"disclosures", b.IncludeDisclosures != a.IncludeDisclosures},
-		{"announcements", b.IncludeAnnouncements != a.IncludeAnnouncements}, {"capture SMS", b.CaptureSMS != a.CaptureSMS},
-		{"results SMS", b.ResultsSMS != a.ResultsSMS}, {"wear and tear", b.WearAndTear != a.WearAndTear},
-		{"expired sessions", b.SessionExpiry != a.SessionExpiry},
-	} {
-		if f.changed {
-			out = append(out, f.label)
-		}
-	}
-	if len(out) == 0 {
-		return "no change"
-	}
-	return strings.Join(out, "; ")
 }

@@ -33,12 +33,15 @@ func (h *Handlers) Routes(e *echo.Echo) {
 	ui.GET("/login", h.loginShow)
 	ui.POST("/login", h.loginSubmit)
 	ui.POST("/logout", h.logout)
+	ui.GET("/invite/:token", h.inviteShow)
+	ui.POST("/invite/:token", h.inviteAccept)
 
 	user := ui.Group("", web.RequireUser)
 	user.GET("/", h.dashboardShow)
 	user.GET("/keys", h.keysShow)
 	user.POST("/keys/:id/reveal", h.keyReveal)
 	user.GET("/leads", h.leadsShow)
+	user.GET("/leads/:id", h.leadShow)
 	user.GET("/docs", h.docsShow)
 
 	admin := user.Group("", web.RequireAdmin)
@@ -52,4 +55,12 @@ func (h *Handlers) Routes(e *echo.Echo) {
 	admin.GET("/settings/integrations/keys/:id/roll", h.keyRollConfirm)
 	admin.POST("/settings/integrations/keys/:id/roll", h.keyRoll)
 	admin.GET("/settings/audit", h.auditShow)
+	admin.GET("/settings/audit.csv", h.auditCSV)
+	admin.GET("/settings/users", h.usersShow)
+	admin.POST("/settings/users", h.userInvite)
+	admin.POST("/settings/users/:id/role", h.userRole)
+	admin.POST("/settings/users/:id/disable", h.userDisable)
+	admin.POST("/settings/users/:id/enable", h.userEnable)
+	admin.GET("/settings/users/:id/reset", h.userResetConfirm)
+	admin.POST("/settings/users/:id/reset", h.userReset)
 }

@@ -262,3 +262,6 @@ func randomToken() string {
 	rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
 }
+
+// NewToken returns 256 random bits, URL-safe: for one-time links such as invites.
+func NewToken() string { return randomToken() }
