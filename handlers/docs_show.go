@@ -11,6 +11,5 @@ import (
 
 // docsShow is the developer documentation, with examples for the reader's account.
 func (h *Handlers) docsShow(c echo.Context) error {
-	base := c.Scheme() + "://" + c.Request().Host
-	return web.Render(c, http.StatusOK, views.Docs(views.DocsVM{Page: page(c, "Developer documentation", "docs"), BaseURL: base}))
+	return web.Render(c, http.StatusOK, views.Docs(views.DocsVM{Page: page(c, "Developer documentation", "docs"), BaseURL: baseURL(c)}))
 }
