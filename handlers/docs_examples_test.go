@@ -53,15 +53,15 @@ func TestDocsExamplesRun(t *testing.T) {
 	}
 	answers := strings.Split(string(out), "@@ end of example @@")
 	wants := []string{
-		"token: kdt_",                                     // setup
-		`"access_token":"kdt_`,                            // token, HTTP Basic
-		`"access_token":"kdt_`,                            // token, JSON body
-		`"name":"Docs check"`,                             // Bearer
-		`"name":"Docs check"`,                             // signed
-		"201 Created",                                     // lead
-		`"first_name":"Ann"`,                              // leads list
+		"token: kdt_",          // setup
+		`"access_token":"kdt_`, // token, HTTP Basic
+		`"access_token":"kdt_`, // token, JSON body
+		`"name":"Docs check"`,  // Bearer
+		`"name":"Docs check"`,  // signed
+		"201 Created",          // lead
+		`"first_name":"Ann"`,   // leads list
 		`"capture_url":"` + app.srv.URL + `/capture/cs_`, // capture session
-		`"status":"pending"`,                              // capture sessions read
+		`"status":"pending"`,                             // capture sessions read
 	}
 	for i, want := range wants {
 		if i >= len(answers) || !strings.Contains(answers[i], want) {
