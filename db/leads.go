@@ -151,6 +151,11 @@ type LeadFilter struct {
 // brought each. Every filter is an equality on an index ending in id, so a
 // page never sorts or skips rows, however deep.
 func (d *DB) Leads(ctx context.Context, accountID int64, f LeadFilter) ([]Lead, error) {
+	q, args := f.leadsQuery(accountID)
+	return queryAll(ctx, d.read, "leads", scanLead, q, args...)
+}
+
+func (f LeadFilter) leadsQuery(accountID int64) (string, []any) {
 	from := ` FROM leads l JOIN api_keys k ON k.id = l.key_id`
 	var args []any
 	if f.KeyID != 0 {
@@ -170,7 +175,7 @@ func (d *DB) Leads(ctx context.Context, accountID int64, f LeadFilter) ([]Lead, 
 		args = append(args, f.SinceID, f.Since.Unix())
 	}
 	q, pageArgs := f.query(`SELECT `+leadColumns+from, "l", accountID)
-	return queryAll(ctx, d.read, "leads", scanLead, q, append(args, pageArgs...)...)
+	return q, append(args, pageArgs...)
 }
 
 // LeadByID returns one lead of an account, in either mode; any other is ErrNotFound.

@@ -248,7 +248,7 @@ func TestKeyLifecycle(t *testing.T) {
 	}
 
 	audit := b.get("/settings/audit").body
-	for _, sentence := range []string{"Created a digital requests key (live)", "Revealed the secret", "Revoked the key"} {
+	for _, sentence := range []string{"Created a key: Digital requests, live", "Revealed the secret", "Revoked the key"} {
 		if !strings.Contains(audit, sentence) {
 			t.Errorf("audit log has no %q entry", sentence)
 		}

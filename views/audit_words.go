@@ -27,7 +27,7 @@ func AuditSentence(e db.AuditEvent) string {
 			return "Created by rolling " + from
 		}
 		if typ, mode, ok := strings.Cut(e.Detail, ", "); ok {
-			return "Created a " + strings.ToLower(typeLabel(db.KeyType(typ))) + " key (" + mode + ")"
+			return "Created a key: " + typeLabel(db.KeyType(typ)) + ", " + mode
 		}
 		return "Created the key"
 	case db.AuditEdit:
