@@ -134,7 +134,7 @@ func TestAuditFiltersAndCSV(t *testing.T) {
 		{"user=" + idParam(bob.ID), []string{"Created a key: Extensive integration, live"}},
 		{"action=revoke", []string{"Revoked the key; its access tokens ended"}},
 		{"from=" + day(0), []string{"Revoked the key; its access tokens ended"}},
-		{"to=" + day(-24 * time.Hour), []string{"Created a key: Extensive integration, live", "Created a key: Digital requests, live"}},
+		{"to=" + day(-24*time.Hour), []string{"Created a key: Extensive integration, live", "Created a key: Digital requests, live"}},
 		{"action=revoke&user=" + idParam(bob.ID), nil},
 	} {
 		body := b.get("/settings/audit?" + tt.query).body
