@@ -29,7 +29,7 @@ func (h *Handlers) Routes(e *echo.Echo) {
 	e.GET("/capture/:id", h.captureLinkShow)
 
 	// The dashboard: cookie sessions and CSRF on every state-changing request.
-	ui := e.Group("", h.sessions.Load, web.CSRF)
+	ui := e.Group("", web.ServerTiming, h.sessions.Load, web.CSRF)
 	ui.GET("/login", h.loginShow)
 	ui.POST("/login", h.loginSubmit)
 	ui.POST("/logout", h.logout)
