@@ -2,30 +2,40 @@ package db
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"time"
-
-	"keydesk/keys"
 )
 
-// KeyChoice is a key as a filter's list offers it.
-type KeyChoice struct {
-	ID      int64
-	Name    string
-	Mode    keys.Mode
-	Revoked bool
+// KeyRef names a key for a filter.
+type KeyRef struct {
+	ID   int64
+	Name string
 }
 
-// KeyChoices lists every key of an account, active ones first, by name.
-func (d *DB) KeyChoices(ctx context.Context, accountID int64) ([]KeyChoice, error) {
-	return queryAll(ctx, d.read, "key choices", func(s scanner) (KeyChoice, error) {
-		var k KeyChoice
-		var mode string
-		err := s.Scan(&k.ID, &k.Name, &mode, &k.Revoked)
-		k.Mode = keys.Mode(mode)
-		return k, err
-	}, `SELECT id, name, mode, revoked_at IS NOT NULL FROM api_keys WHERE account_id = ?
-		ORDER BY revoked_at IS NOT NULL, lower(name), id`, accountID)
+// KeyRefByName finds an account's key by name, in any case: the active one,
+// else the newest revoked one. None is ErrNotFound.
+func (d *DB) KeyRefByName(ctx context.Context, accountID int64, name string) (KeyRef, error) {
+	return scanKeyRef(d.read.QueryRowContext(ctx, `SELECT id, name FROM api_keys WHERE account_id = ? AND lower(name) = lower(?)
+		ORDER BY revoked_at IS NOT NULL, id DESC LIMIT 1`, accountID, name))
+}
+
+// KeyRefByID finds an account's key by id; another account's is ErrNotFound.
+func (d *DB) KeyRefByID(ctx context.Context, accountID, id int64) (KeyRef, error) {
+	return scanKeyRef(d.read.QueryRowContext(ctx, `SELECT id, name FROM api_keys WHERE account_id = ? AND id = ?`, accountID, id))
+}
+
+func scanKeyRef(row *sql.Row) (KeyRef, error) {
+	var k KeyRef
+	err := row.Scan(&k.ID, &k.Name)
+	if errors.Is(err, sql.ErrNoRows) {
+		return KeyRef{}, ErrNotFound
+	}
+	if err != nil {
+		return KeyRef{}, fmt.Errorf("db: key: %w", err)
+	}
+	return k, nil
 }
 
 // KeyStats are an account's keys as the landing page counts them.

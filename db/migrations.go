@@ -186,6 +186,9 @@ CREATE INDEX audit_events_key ON audit_events(account_id, key_id, id);
 CREATE INDEX audit_events_user ON audit_events(account_id, user_id, id);
 CREATE INDEX audit_events_action ON audit_events(account_id, action, id);
 
+-- The landing page counts active and idle keys from this index alone.
+CREATE INDEX api_keys_stats ON api_keys(account_id, type, revoked_at, last_used_at);
+
 -- Search keys, normalised when a lead is stored: lower-case full name, lower-case
 -- last name (the first name when there is none), lower-case email, the phone's
 -- last 10 digits. Every search is an equality on one of them, so each index

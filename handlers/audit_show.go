@@ -17,11 +17,11 @@ const auditPerPage = 50
 
 // auditFilter reads the audit log's filter from the query. The To day is
 // included: the filter ends at the start of the next day.
-func auditFilter(c echo.Context) (views.AuditFilterVM, db.AuditFilter, error) {
+func (h *Handlers) auditFilter(c echo.Context) (views.AuditFilterVM, db.AuditFilter, error) {
 	var vm views.AuditFilterVM
 	var f db.AuditFilter
 	var err error
-	if vm.KeyID, err = queryID(c, "key"); err != nil {
+	if vm.Key, err = h.keyFilter(c); err != nil {
 		return vm, f, err
 	}
 	if vm.UserID, err = queryID(c, "user"); err != nil {
@@ -38,7 +38,7 @@ func auditFilter(c echo.Context) (views.AuditFilterVM, db.AuditFilter, error) {
 		f.To, vm.To = to.Add(24*time.Hour), toDay
 	}
 	vm.Before = cursor(c)
-	f.KeyID, f.UserID, f.Action, f.BeforeID = vm.KeyID, vm.UserID, vm.Action, vm.Before
+	f.KeyID, f.UserID, f.Action, f.BeforeID = vm.Key.ID, vm.UserID, vm.Action, vm.Before
 	return vm, f, nil
 }
 
@@ -46,7 +46,7 @@ func auditFilter(c echo.Context) (views.AuditFilterVM, db.AuditFilter, error) {
 func (h *Handlers) auditShow(c echo.Context) error {
 	ctx := c.Request().Context()
 	acc := viewer(c).Account
-	fvm, f, err := auditFilter(c)
+	fvm, f, err := h.auditFilter(c)
 	if err != nil {
 		return err
 	}
@@ -61,9 +61,6 @@ func (h *Handlers) auditShow(c echo.Context) error {
 		vm.Older = events[len(events)-1].ID
 	}
 	vm.Events = events
-	if vm.Keys, err = h.db.KeyChoices(ctx, acc.ID); err != nil {
-		return err
-	}
 	if vm.People, err = h.db.People(ctx, acc.ID, h.now()); err != nil {
 		return err
 	}
@@ -74,7 +71,7 @@ func (h *Handlers) auditShow(c echo.Context) error {
 func (h *Handlers) auditCSV(c echo.Context) error {
 	ctx := c.Request().Context()
 	acc := viewer(c).Account
-	_, f, err := auditFilter(c)
+	_, f, err := h.auditFilter(c)
 	if err != nil {
 		return err
 	}

@@ -59,6 +59,9 @@ func TestLeadsPageSearchFiltersAndLead(t *testing.T) {
 		{"mode=live&q=lee", "Bo Lee,Ann Lee"},
 		{"key=" + idParam(sandbox.ID), "Tess Lee"},
 		{"key=" + idParam(other.write.ID), ""}, // another account's key finds nothing
+		{"keyname=" + url.QueryEscape("sandbox FORM"), "Tess Lee"},
+		{"keyname=" + url.QueryEscape("website form") + "&q=lee", "Bo Lee,Ann Lee"},
+		{"keyname=nothing", ""},
 		{"since=" + today, "Tess Lee,Bo Lee,Ann Lee"},
 		{"since=" + tomorrow, ""},
 	} {
@@ -136,6 +139,7 @@ func TestAuditFiltersAndCSV(t *testing.T) {
 		{"from=" + day(0), []string{"Revoked the key; its access tokens ended"}},
 		{"to=" + day(-24*time.Hour), []string{"Created a key: Extensive integration, live", "Created a key: Digital requests, live"}},
 		{"action=revoke&user=" + idParam(bob.ID), nil},
+		{"keyname=crm", []string{"Revoked the key; its access tokens ended", "Created a key: Extensive integration, live"}},
 	} {
 		body := b.get("/settings/audit?" + tt.query).body
 		var got []string

@@ -19,12 +19,12 @@ const leadsPerPage = 50
 func (h *Handlers) leadsShow(c echo.Context) error {
 	ctx := c.Request().Context()
 	acc := viewer(c).Account
-	keyID, err := queryID(c, "key")
+	key, err := h.keyFilter(c)
 	if err != nil {
 		return err
 	}
-	vm := views.LeadsVM{Page: page(c, "Leads", "leads"), Now: h.now(), Query: c.QueryParam("q"), KeyID: keyID}
-	f := db.LeadFilter{PageFilter: db.PageFilter{BeforeID: cursor(c), Limit: leadsPerPage + 1}, KeyID: keyID,
+	vm := views.LeadsVM{Page: page(c, "Leads", "leads"), Now: h.now(), Query: c.QueryParam("q"), Key: key}
+	f := db.LeadFilter{PageFilter: db.PageFilter{BeforeID: cursor(c), Limit: leadsPerPage + 1}, KeyID: key.ID,
 		Search: db.ParseLeadSearch(vm.Query)}
 	if m := keys.Mode(c.QueryParam("mode")); m == keys.Live || m == keys.Test {
 		f.Mode, vm.Mode = m, string(m)
@@ -48,9 +48,6 @@ func (h *Handlers) leadsShow(c echo.Context) error {
 		vm.Older = leads[len(leads)-1].ID
 	}
 	vm.Leads = leads
-	if vm.Keys, err = h.db.KeyChoices(ctx, acc.ID); err != nil {
-		return err
-	}
 	return web.Render(c, http.StatusOK, views.Leads(vm))
 }
 

@@ -1,10 +1,15 @@
 package handlers
 
 import (
+	"errors"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"keydesk/db"
+	"keydesk/views"
 )
 
 // queryID reads an optional positive id from the query; absent is 0, anything else an error.
@@ -40,3 +45,29 @@ func queryDay(c echo.Context, name string) (time.Time, string) {
 }
 
 func idParam(id int64) string { return strconv.FormatInt(id, 10) }
+
+// keyFilter reads the Key field of the Leads and Audit log filters: a name
+// typed (?keyname=) or a link's ?key=id. A name or id of no key of the
+// account gives ID -1, which matches nothing.
+func (h *Handlers) keyFilter(c echo.Context) (views.KeyFilterVM, error) {
+	acc := viewer(c).Account.ID
+	var ref db.KeyRef
+	var err error
+	if name := strings.TrimSpace(c.QueryParam("keyname")); name != "" {
+		if ref, err = h.db.KeyRefByName(c.Request().Context(), acc, name); errors.Is(err, db.ErrNotFound) {
+			return views.KeyFilterVM{Name: name, ID: -1, Missing: true}, nil
+		}
+	} else {
+		id, err := queryID(c, "key")
+		if err != nil || id == 0 {
+			return views.KeyFilterVM{}, err
+		}
+		if ref, err = h.db.KeyRefByID(c.Request().Context(), acc, id); errors.Is(err, db.ErrNotFound) {
+			return views.KeyFilterVM{ID: -1, Missing: true}, nil
+		}
+	}
+	if err != nil {
+		return views.KeyFilterVM{}, err
+	}
+	return views.KeyFilterVM{Name: ref.Name, ID: ref.ID}, nil
+}
