@@ -29,9 +29,15 @@ func editDetail(before, after db.APIKey) string {
 			out = append(out, label+" turned "+word)
 		}
 	}
+	quoted := func(s string) string {
+		if s == "" {
+			return "(none)"
+		}
+		return "“" + s + "”"
+	}
 	text := func(label, was, is string) {
 		if was != is {
-			out = append(out, fmt.Sprintf("%s “%s” → “%s”", label, was, is))
+			out = append(out, label+" "+quoted(was)+" → "+quoted(is))
 		}
 	}
 	text("Theme", b.Theme, a.Theme)

@@ -99,6 +99,9 @@ func TestLeadsPageSearchFiltersAndLead(t *testing.T) {
 			t.Errorf("landing page lacks %s", want)
 		}
 	}
+	if strings.Contains(home, "@when") || !strings.Contains(home, `<time class="when" datetime="`) {
+		t.Error("the landing page's times are not <time> elements")
+	}
 	if strings.Contains(home, `data-testid="first-key"`) {
 		t.Error("an account with keys is asked to create its first")
 	}
