@@ -208,7 +208,7 @@ func readPassword(stdin io.Reader) (string, error) {
 		return "", fmt.Errorf("read password from standard input: %w", err)
 	}
 	password := strings.TrimRight(line, "\r\n")
-	if msg := checkPassword(password); msg != "" {
+	if msg := web.NewPasswordProblem(password); msg != "" {
 		return "", fmt.Errorf("password (from standard input): %s", msg)
 	}
 	return password, nil

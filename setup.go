@@ -113,7 +113,7 @@ func bootstrapNow(ctx context.Context, cfg config, store *db.DB, log *slog.Logge
 			return err
 		}
 	}
-	if msg := checkPassword(cfg.AdminPassword); cfg.AdminPassword != "" && msg != "" {
+	if msg := web.NewPasswordProblem(cfg.AdminPassword); cfg.AdminPassword != "" && msg != "" {
 		return fmt.Errorf("KEYDESK_ADMIN_PASSWORD: %s", msg)
 	}
 	accounts, err := store.Accounts(ctx)
@@ -159,17 +159,6 @@ func createUser(ctx context.Context, store *db.DB, acc db.Account, email, role, 
 	}
 	return store.CreateUser(ctx, db.User{AccountID: acc.ID, Email: strings.TrimSpace(email), PasswordHash: hash,
 		Role: role, CreatedAt: time.Now()})
-}
-
-// checkPassword returns what is wrong with a new password, or "".
-func checkPassword(p string) string {
-	switch {
-	case len(p) < 12:
-		return "use at least 12 characters"
-	case len(p) > 72:
-		return "use at most 72 bytes (bcrypt ignores the rest)"
-	}
-	return ""
 }
 
 func randomPassword() string {

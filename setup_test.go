@@ -21,6 +21,7 @@ import (
 
 	"keydesk/db"
 	"keydesk/keys"
+	"keydesk/web"
 )
 
 func TestMasterKeyFileIsCreatedOnceAndReused(t *testing.T) {
@@ -273,7 +274,7 @@ func TestBootstrapGeneratesPasswordAndRunsOnce(t *testing.T) {
 	if email != "admin@demo-dealership.example" {
 		t.Errorf("generated admin email = %q", email)
 	}
-	if msg := checkPassword(password); msg != "" {
+	if msg := web.NewPasswordProblem(password); msg != "" {
 		t.Errorf("generated password %q is too weak: %s", password, msg)
 	}
 	u, err := store.UserByEmail(ctx, email)

@@ -147,7 +147,7 @@ func testAPIKeyMethodsRefuseAnotherAccount(t *testing.T, dsn string) {
 		t.Errorf("APIKeys(other) = %+v, %v; want none", list, err)
 	}
 	for _, acc := range []Account{owner, other} {
-		events, _, err := d.AuditEvents(ctx, acc.ID, 1, 50)
+		events, err := d.AuditEvents(ctx, acc.ID, AuditFilter{Limit: 50})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -232,7 +232,7 @@ func testUpdateAPIKeySettings(t *testing.T, dsn string) {
 	if err != nil || pub.Name != "Storefront" || len(pub.Licenses) != 2 {
 		t.Errorf("APIKeyByPublic after update = %+v, %v", pub, err)
 	}
-	events, _, _ := d.AuditEvents(ctx, acc.ID, 1, 10)
+	events, _ := d.AuditEvents(ctx, acc.ID, AuditFilter{Limit: 10})
 	if len(events) == 0 || events[0].Action != AuditEdit || events[0].KeyName != "Storefront" || events[0].UserEmail != u.Email ||
 		events[0].Detail != "name, theme" || !events[0].CreatedAt.Equal(fixtureNow.Add(time.Minute)) {
 		t.Errorf("newest audit event = %+v, want an edit of Storefront by %s with its detail", events, u.Email)
@@ -294,7 +294,7 @@ func testRevokeAPIKeyIsLoggedAsAChange(t *testing.T, dsn string) {
 	if s, _ := d.APIKey(ctx, acc.ID, k.ID); !s.RevokedAt.Equal(revokedAt) {
 		t.Errorf("second revoke moved revoked_at to %v", s.RevokedAt)
 	}
-	events, _, _ := d.AuditEvents(ctx, acc.ID, 1, 50)
+	events, _ := d.AuditEvents(ctx, acc.ID, AuditFilter{Limit: 50})
 	revokes := 0
 	for _, e := range events {
 		if e.Action == AuditRevoke {

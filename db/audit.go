@@ -29,13 +29,16 @@ type AuditEvent struct {
 	RemoteAddr string
 	Detail     string
 	CreatedAt  time.Time
+	// SubjectUserID and SubjectEmail name the person a change to the account's people was about.
+	SubjectUserID int64
+	SubjectEmail  string
 }
 
 func insertAudit(ctx context.Context, tx *Tx, e AuditEvent, by Actor) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO audit_events (account_id, user_id, user_email, action, key_id,
-		key_name, remote_addr, detail, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		key_name, remote_addr, detail, created_at, subject_user_id, subject_email) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.AccountID, nullID(by.UserID), by.Email, e.Action, nullID(e.KeyID), e.KeyName, by.RemoteAddr, e.Detail,
-		e.CreatedAt.Unix())
+		e.CreatedAt.Unix(), nullID(e.SubjectUserID), e.SubjectEmail)
 	if err != nil {
 		return fmt.Errorf("db: audit %s: %w", e.Action, err)
 	}
@@ -50,25 +53,52 @@ func (d *DB) RecordReveal(ctx context.Context, k APIKey, by Actor, now time.Time
 	})
 }
 
-// AuditEvents returns one page of an account's audit log, newest first, and
-// whether an older page exists.
-func (d *DB) AuditEvents(ctx context.Context, accountID int64, page, perPage int) ([]AuditEvent, bool, error) {
-	if page < 1 {
-		page = 1
+// AuditFilter selects a page of an account's audit log, newest first.
+type AuditFilter struct {
+	KeyID    int64     // 0 for every key
+	UserID   int64     // who acted; 0 for everyone
+	Action   string    // "" for every action
+	From, To time.Time // created at From or later and before To; zero for no bound
+	BeforeID int64     // 0 for the newest
+	Limit    int
+}
+
+// AuditEvents returns the filter's page of an account's audit log, newest first.
+func (d *DB) AuditEvents(ctx context.Context, accountID int64, f AuditFilter) ([]AuditEvent, error) {
+	q := `SELECT ` + auditColumns + ` FROM audit_events WHERE account_id = ?`
+	args := []any{accountID}
+	for _, c := range []struct {
+		on   bool
+		cond string
+		arg  any
+	}{
+		{f.KeyID != 0, ` AND key_id = ?`, f.KeyID},
+		{f.UserID != 0, ` AND user_id = ?`, f.UserID},
+		{f.Action != "", ` AND action = ?`, f.Action},
+		{!f.From.IsZero(), ` AND created_at >= ?`, f.From.Unix()},
+		{!f.To.IsZero(), ` AND created_at < ?`, f.To.Unix()},
+		{f.BeforeID > 0, ` AND id < ?`, f.BeforeID},
+	} {
+		if c.on {
+			q += c.cond
+			args = append(args, c.arg)
+		}
 	}
-	rows, err := d.read.QueryContext(ctx, `SELECT `+auditColumns+`
-		FROM audit_events WHERE account_id = ? ORDER BY id DESC LIMIT ? OFFSET ?`,
-		accountID, perPage+1, (page-1)*perPage)
-	if err != nil {
-		return nil, false, fmt.Errorf("db: audit events: %w", err)
+	q += ` ORDER BY id DESC LIMIT ?`
+	args = append(args, f.Limit)
+	return queryAll(ctx, d.read, "audit events", scanAuditEvent, q, args...)
+}
+
+const auditColumns = `id, account_id, coalesce(user_id, 0), user_email, action, coalesce(key_id, 0), key_name,
+	remote_addr, detail, created_at, coalesce(subject_user_id, 0), subject_email`
+
+func scanAuditEvent(s scanner) (AuditEvent, error) {
+	var e AuditEvent
+	var created int64
+	if err := s.Scan(&e.ID, &e.AccountID, &e.UserID, &e.UserEmail, &e.Action, &e.KeyID, &e.KeyName,
+		&e.RemoteAddr, &e.Detail, &created, &e.SubjectUserID, &e.SubjectEmail); err != nil {
+		return AuditEvent{}, fmt.Errorf("db: scan audit event: %w", err)
 	}
-	out, err := scanAuditEvents(rows)
-	if err != nil {
-		return nil, false, err
-	}
-	more := len(out) > perPage
-	if more {
-		out = out[:perPage]
-	}
-	return out, more, nil
+	e.CreatedAt = time.Unix(created, 0).UTC()
+	return e, nil
 }

@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 )
@@ -24,18 +25,22 @@ func testAuditEventsPaging(t *testing.T, dsn string) {
 	}
 	fixtureKey(t, d, other, ou, "Elsewhere") // must not show in acme's log
 
-	all, more, err := d.AuditEvents(ctx, acc.ID, 1, 100)
+	bob := fixtureUser(t, d, acc, "bob@example.com")
+	k2 := fixtureKey(t, d, acc, bob, "DMS") // event 8: bob's create
+	all, err := d.AuditEvents(ctx, acc.ID, AuditFilter{Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(all) != 7 || more {
-		t.Fatalf("all events: %d, more=%v; want 7, false", len(all), more)
+	if len(all) != 8 {
+		t.Fatalf("all events: %d; want 8", len(all))
 	}
 	for i := 1; i < len(all); i++ {
 		if all[i-1].ID <= all[i].ID {
 			t.Fatalf("events not newest first: id %d before %d", all[i-1].ID, all[i].ID)
 		}
 	}
+	bobsCreate := all[0].ID
+	all = all[1:] // the six reveals and the first create, newest first
 	if last := all[len(all)-1]; last.Action != AuditCreate || last.KeyName != "Website" || last.KeyID != k.ID {
 		t.Errorf("oldest event = %+v, want the create", last)
 	}
@@ -45,38 +50,43 @@ func testAuditEventsPaging(t *testing.T, dsn string) {
 	}
 
 	tests := []struct {
-		page, perPage int
-		wantFrom      int // index into all
-		wantLen       int
-		wantMore      bool
+		name string
+		f    AuditFilter
+		want []int64 // ids
 	}{
-		{page: 1, perPage: 3, wantFrom: 0, wantLen: 3, wantMore: true},
-		{page: 2, perPage: 3, wantFrom: 3, wantLen: 3, wantMore: true},
-		{page: 3, perPage: 3, wantFrom: 6, wantLen: 1, wantMore: false},
-		{page: 4, perPage: 3, wantLen: 0, wantMore: false},
-		{page: 1, perPage: 7, wantFrom: 0, wantLen: 7, wantMore: false},
-		{page: 1, perPage: 6, wantFrom: 0, wantLen: 6, wantMore: true},
-		{page: 0, perPage: 3, wantFrom: 0, wantLen: 3, wantMore: true},  // page < 1 is page 1
-		{page: -2, perPage: 3, wantFrom: 0, wantLen: 3, wantMore: true}, // page < 1 is page 1
+		{"first page of 3", AuditFilter{KeyID: k.ID, Limit: 3}, ids(all[0:3])},
+		{"after a cursor", AuditFilter{KeyID: k.ID, BeforeID: all[2].ID, Limit: 3}, ids(all[3:6])},
+		{"last page", AuditFilter{KeyID: k.ID, BeforeID: all[5].ID, Limit: 3}, ids(all[6:])},
+		{"by the other key", AuditFilter{KeyID: k2.ID, Limit: 10}, []int64{bobsCreate}},
+		{"by person", AuditFilter{UserID: bob.ID, Limit: 10}, []int64{bobsCreate}},
+		{"by action", AuditFilter{Action: AuditCreate, UserID: u.ID, Limit: 10}, ids(all[6:])},
+		{"from a time", AuditFilter{From: fixtureNow.Add(5 * time.Minute), KeyID: k.ID, Limit: 10}, ids(all[0:2])},
+		{"until a time", AuditFilter{To: fixtureNow.Add(2 * time.Minute), KeyID: k.ID, Limit: 10}, ids(all[5:])},
+		{"another account's key", AuditFilter{KeyID: k.ID + 100, Limit: 10}, nil},
 	}
 	for _, tt := range tests {
-		got, more, err := d.AuditEvents(ctx, acc.ID, tt.page, tt.perPage)
+		got, err := d.AuditEvents(ctx, acc.ID, tt.f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(got) != tt.wantLen || more != tt.wantMore {
-			t.Errorf("page %d of %d: %d events, more=%v; want %d, %v", tt.page, tt.perPage, len(got), more, tt.wantLen, tt.wantMore)
-			continue
-		}
-		for i, e := range got {
-			if e.ID != all[tt.wantFrom+i].ID {
-				t.Errorf("page %d of %d: event %d has id %d, want %d", tt.page, tt.perPage, i, e.ID, all[tt.wantFrom+i].ID)
-			}
+		if g := ids(got); !slices.Equal(g, tt.want) {
+			t.Errorf("%s: ids %v, want %v", tt.name, g, tt.want)
 		}
 	}
 
-	theirs, _, err := d.AuditEvents(ctx, other.ID, 1, 100)
+	theirs, err := d.AuditEvents(ctx, other.ID, AuditFilter{Limit: 100})
 	if err != nil || len(theirs) != 1 || theirs[0].KeyName != "Elsewhere" {
 		t.Errorf("other account's log = %+v, %v; want only its own create", theirs, err)
 	}
+	if none, _ := d.AuditEvents(ctx, other.ID, AuditFilter{KeyID: k.ID, Limit: 100}); len(none) != 0 {
+		t.Errorf("acme's key in the other account's log: %+v", none)
+	}
+}
+
+func ids(es []AuditEvent) []int64 {
+	var out []int64
+	for _, e := range es {
+		out = append(out, e.ID)
+	}
+	return out
 }

@@ -188,7 +188,11 @@ func (d *DB) commitBatch(ctx context.Context, batch []writeOp) {
 	for _, t := range tables {
 		insertRows(ctx, tx, *t, rows[t])
 	}
-	if err := tx.Commit(); err != nil {
+	err = writeLeadDays(ctx, tx, batch)
+	if err == nil {
+		err = tx.Commit()
+	}
+	if err != nil {
 		tx.Rollback()
 		for _, op := range batch {
 			op.finish(fmt.Errorf("db: commit batch: %w", err))

@@ -101,7 +101,7 @@ func testBatchAnswersEachRow(t *testing.T, dsn string) {
 			}
 		})
 	}
-	stored, err := d.Leads(ctx, acc.ID, LeadFilter{Limit: 50})
+	stored, err := d.Leads(ctx, acc.ID, LeadFilter{PageFilter: PageFilter{Limit: 50}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +176,7 @@ func testConcurrentLeadsShareOneIdempotencyKey(t *testing.T, dsn string) {
 	if fresh != 1 {
 		t.Errorf("%d requests say they stored the lead, want 1", fresh)
 	}
-	if stored, _ := d.Leads(ctx, acc.ID, LeadFilter{Limit: 100}); len(stored) != 1 {
+	if stored, _ := d.Leads(ctx, acc.ID, LeadFilter{PageFilter: PageFilter{Limit: 100}}); len(stored) != 1 {
 		t.Errorf("%d leads stored, want 1", len(stored))
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"keydesk/keys"
@@ -61,7 +62,7 @@ func (d *DB) CreateLead(ctx context.Context, l Lead) (LeadReceipt, error) {
 
 var leadsInsert = newInsertTable("leads", "public_id", "account_id", "key_id", "mode", "first_name", "last_name",
 	"email", "phone", "vin", "year", "make", "model", "stock_number", "message", "source", "idempotency_key",
-	"request_hash", "received_at")
+	"request_hash", "received_at", "search_full", "search_last", "search_email", "search_phone")
 
 type leadInsert struct {
 	lead    Lead
@@ -74,18 +75,21 @@ func (o *leadInsert) table() *insertTable { return &leadsInsert }
 
 func (o *leadInsert) values() []any {
 	l := &o.lead
+	full, last := searchNames(l.FirstName, l.LastName)
 	return []any{l.PublicID, l.AccountID, l.KeyID, string(l.Mode), l.FirstName, l.LastName, l.Email, l.Phone, l.VIN,
 		nullIfZero(l.Year), l.Make, l.Model, l.StockNumber, l.Message, l.Source, nullIfEmpty(l.IdempotencyKey),
-		l.RequestHash, l.ReceivedAt.Unix()}
+		l.RequestHash, l.ReceivedAt.Unix(), full, last, strings.ToLower(l.Email), searchPhone(l.Phone)}
 }
 
 func (o *leadInsert) publicID() string { return o.lead.PublicID }
 
-func (o *leadInsert) stored(int64) {
+func (o *leadInsert) stored(id int64) {
+	o.lead.ID = id
 	o.receipt, o.err = LeadReceipt{PublicID: o.lead.PublicID, ReceivedAt: o.lead.ReceivedAt.UTC().Truncate(time.Second)}, nil
 }
 
 func (o *leadInsert) replay(ctx context.Context, tx *Tx) error {
+	o.lead.ID = 0 // not stored by this request
 	var r LeadReceipt
 	var received int64
 	var hash []byte
@@ -103,7 +107,7 @@ func (o *leadInsert) replay(ctx context.Context, tx *Tx) error {
 	return nil
 }
 
-func (o *leadInsert) fail(err error) { o.receipt, o.err = LeadReceipt{}, err }
+func (o *leadInsert) fail(err error) { o.lead.ID, o.receipt, o.err = 0, LeadReceipt{}, err }
 
 func (o *leadInsert) waited() bool { return true }
 
@@ -125,12 +129,143 @@ type PageFilter struct {
 }
 
 // LeadFilter selects an account's leads for a page.
-type LeadFilter = PageFilter
+type LeadFilter struct {
+	PageFilter
+	KeyID  int64      // 0 for every key
+	Search LeadSearch // the zero value for no search
+	// Since keeps leads received at Since or later; SinceID (from FirstLeadIDSince) bounds the ids to read.
+	Since   time.Time
+	SinceID int64
+}
 
-// Leads lists an account's leads newest first, with the name of the key that brought each.
+// Leads lists an account's leads newest first, with the name of the key that
+// brought each. Every filter is an equality on an index ending in id, so a
+// page never sorts or skips rows, however deep.
 func (d *DB) Leads(ctx context.Context, accountID int64, f LeadFilter) ([]Lead, error) {
-	q, args := f.query(`SELECT `+leadColumns+` FROM leads l JOIN api_keys k ON k.id = l.key_id`, "l", accountID)
+	q, args := f.leadsQuery(accountID)
 	return queryAll(ctx, d.read, "leads", scanLead, q, args...)
+}
+
+func (f LeadFilter) leadsQuery(accountID int64) (string, []any) {
+	from := ` FROM leads l JOIN api_keys k ON k.id = l.key_id`
+	var args []any
+	if f.KeyID != 0 {
+		from += ` AND l.key_id = ?`
+		args = append(args, f.KeyID)
+	}
+	if f.Search.Column != "" {
+		from += ` AND l.` + f.Search.Column + ` = ? AND l.` + f.Search.Column + ` <> ''`
+		args = append(args, f.Search.Value)
+		if f.Search.Full != "" {
+			from += ` AND l.search_full = ?`
+			args = append(args, f.Search.Full)
+		}
+	}
+	if !f.Since.IsZero() {
+		from += ` AND l.id >= ? AND l.received_at >= ?`
+		args = append(args, f.SinceID, f.Since.Unix())
+	}
+	q, pageArgs := f.query(`SELECT `+leadColumns+from, "l", accountID)
+	return q, append(args, pageArgs...)
+}
+
+// LeadByID returns one lead of an account, in either mode; any other is ErrNotFound.
+func (d *DB) LeadByID(ctx context.Context, accountID, id int64) (Lead, error) {
+	return scanLead(d.read.QueryRowContext(ctx, `SELECT `+leadColumns+` FROM leads l JOIN api_keys k ON k.id = l.key_id
+		WHERE l.account_id = ? AND l.id = ?`, accountID, id))
+}
+
+// LeadSearch is a search of the Leads page turned into an equality on one of
+// the normalised search columns.
+type LeadSearch struct {
+	Kind   string // "email", "phone", "vin" or "name"; "" for no search
+	Column string
+	Value  string
+	Full   string // several words: the full name the last word's matches must have
+}
+
+// ParseLeadSearch reads what a person typed: an email (it has an @), a VIN
+// (17 letters and digits with one digit at least), a phone number (7 digits
+// or more, compared by its last 10 digits so formatting and a country code do
+// not matter), else a name. One word matches last names (a lead without a
+// last name by its first name); several words match the full name. Every
+// match is exact and case-insensitive: an index answers it newest first
+// without sorting, at any size.
+func ParseLeadSearch(q string) LeadSearch {
+	q = strings.Join(strings.Fields(q), " ")
+	switch {
+	case q == "":
+		return LeadSearch{}
+	case strings.Contains(q, "@"):
+		return LeadSearch{Kind: "email", Column: "search_email", Value: strings.ToLower(q)}
+	case looksLikeVIN(q):
+		return LeadSearch{Kind: "vin", Column: "vin", Value: strings.ToUpper(q)}
+	case looksLikePhone(q):
+		return LeadSearch{Kind: "phone", Column: "search_phone", Value: searchPhone(q)}
+	}
+	full, last := strings.ToLower(q), strings.ToLower(q)
+	if i := strings.LastIndexByte(full, ' '); i >= 0 {
+		return LeadSearch{Kind: "name", Column: "search_last", Value: full[i+1:], Full: full}
+	}
+	return LeadSearch{Kind: "name", Column: "search_last", Value: last}
+}
+
+// searchNames are a lead's normalised full name and the name a one-word search matches.
+func searchNames(first, last string) (string, string) {
+	full := strings.ToLower(strings.Join(strings.Fields(first+" "+last), " "))
+	l := strings.Fields(strings.ToLower(last))
+	if len(l) == 0 {
+		l = strings.Fields(strings.ToLower(first))
+	}
+	if len(l) == 0 {
+		return full, ""
+	}
+	return full, l[len(l)-1]
+}
+
+// searchPhone is a phone number's last 10 digits.
+func searchPhone(p string) string {
+	var d []byte
+	for i := 0; i < len(p); i++ {
+		if '0' <= p[i] && p[i] <= '9' {
+			d = append(d, p[i])
+		}
+	}
+	if len(d) > 10 {
+		d = d[len(d)-10:]
+	}
+	return string(d)
+}
+
+func looksLikeVIN(q string) bool {
+	if len(q) != 17 {
+		return false
+	}
+	digit := false
+	for _, c := range strings.ToUpper(q) {
+		switch {
+		case '0' <= c && c <= '9':
+			digit = true
+		case 'A' <= c && c <= 'Z':
+		default:
+			return false
+		}
+	}
+	return digit
+}
+
+func looksLikePhone(q string) bool {
+	digits := 0
+	for _, c := range q {
+		switch {
+		case '0' <= c && c <= '9':
+			digits++
+		case strings.ContainsRune("+-.() ", c):
+		default:
+			return false
+		}
+	}
+	return digits >= 7
 }
 
 // LeadByPublicID returns one lead of an account in one mode; any other is ErrNotFound.
@@ -200,3 +335,73 @@ func nullIfEmpty(s string) sql.NullString { return sql.NullString{String: s, Val
 
 // nullIfZero stores 0 as NULL.
 func nullIfZero(n int) sql.NullInt64 { return sql.NullInt64{Int64: int64(n), Valid: n != 0} }
+
+type leadDay struct {
+	accountID int64
+	mode      keys.Mode
+	day       int64
+}
+
+type leadDayCount struct{ leads, firstID int64 }
+
+// writeLeadDays adds the day counts of the leads a batch stored to
+// lead_days, inside the batch's transaction.
+func writeLeadDays(ctx context.Context, tx *Tx, batch []writeOp) error {
+	days := map[leadDay]leadDayCount{}
+	for _, op := range batch {
+		o, ok := op.(*leadInsert)
+		if !ok || o.err != nil || o.lead.ID == 0 {
+			continue
+		}
+		l := &o.lead
+		at := l.ReceivedAt.Unix()
+		k := leadDay{l.AccountID, l.Mode, at - at%86400}
+		c := days[k]
+		if c.leads == 0 || l.ID < c.firstID {
+			c.firstID = l.ID
+		}
+		c.leads++
+		days[k] = c
+	}
+	for k, c := range days {
+		_, err := tx.ExecContext(ctx, `INSERT INTO lead_days (account_id, mode, day, leads, first_id) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (account_id, mode, day) DO UPDATE SET leads = lead_days.leads + excluded.leads,
+			first_id = CASE WHEN excluded.first_id < lead_days.first_id THEN excluded.first_id ELSE lead_days.first_id END`,
+			k.accountID, string(k.mode), k.day, c.leads, c.firstID)
+		if err != nil {
+			return fmt.Errorf("db: count leads: %w", err)
+		}
+	}
+	return nil
+}
+
+// LeadCounts are how many leads an account received, for the landing page.
+type LeadCounts struct{ Today, Week int }
+
+// CountLeads counts an account's leads (live and test) of the UTC day of now and of the 7 days ending with it.
+func (d *DB) CountLeads(ctx context.Context, accountID int64, now time.Time) (LeadCounts, error) {
+	today := dayStart(now)
+	var c LeadCounts
+	err := d.read.QueryRowContext(ctx, `SELECT coalesce(sum(CASE WHEN day = ? THEN leads ELSE 0 END), 0), coalesce(sum(leads), 0)
+		FROM lead_days WHERE account_id = ? AND day >= ?`, today, accountID, today-6*86400).Scan(&c.Today, &c.Week)
+	if err != nil {
+		return LeadCounts{}, fmt.Errorf("db: count leads: %w", err)
+	}
+	return c, nil
+}
+
+// FirstLeadIDSince is the smallest id of the account's leads received on the UTC day of since or later; 0 when none.
+func (d *DB) FirstLeadIDSince(ctx context.Context, accountID int64, since time.Time) (int64, error) {
+	var id int64
+	err := d.read.QueryRowContext(ctx, `SELECT coalesce(min(first_id), 0) FROM lead_days WHERE account_id = ? AND day >= ?`,
+		accountID, dayStart(since)).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("db: first lead since: %w", err)
+	}
+	return id, nil
+}
+
+func dayStart(t time.Time) int64 {
+	u := t.Unix()
+	return u - u%86400
+}

@@ -212,6 +212,68 @@ CREATE TABLE reveal_handles (
 	expires_at      BIGINT NOT NULL
 );
 `},
+	{7, "Settings › Users, audit entries about a person and their filters, lead search columns and day counts", `
+ALTER TABLE users ADD COLUMN last_sign_in_at BIGINT;
+
+-- Only the SHA-256 of an invite token is kept; a used or replaced invite has used_at set.
+CREATE TABLE user_invites (
+	id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	account_id BIGINT NOT NULL REFERENCES accounts(id),
+	user_id    BIGINT NOT NULL REFERENCES users(id),
+	token_hash BYTEA NOT NULL UNIQUE,
+	created_at BIGINT NOT NULL,
+	expires_at BIGINT NOT NULL,
+	used_at    BIGINT
+);
+CREATE INDEX user_invites_user ON user_invites(user_id, id);
+
+ALTER TABLE audit_events ADD COLUMN subject_user_id BIGINT REFERENCES users(id);
+ALTER TABLE audit_events ADD COLUMN subject_email TEXT NOT NULL DEFAULT '';
+CREATE INDEX audit_events_user ON audit_events(account_id, user_id, id);
+CREATE INDEX audit_events_action ON audit_events(account_id, action, id);
+
+-- The landing page counts active and idle keys from this index alone.
+CREATE INDEX api_keys_stats ON api_keys(account_id, type, revoked_at, last_used_at);
+
+-- Search keys, normalised when a lead is stored: lower-case full name, lower-case
+-- last name (the first name when there is none), lower-case email, the phone's
+-- last 10 digits. Every search is an equality on one of them, so each index
+-- answers newest first without sorting.
+ALTER TABLE leads ADD COLUMN search_full TEXT NOT NULL DEFAULT '';
+ALTER TABLE leads ADD COLUMN search_last TEXT NOT NULL DEFAULT '';
+ALTER TABLE leads ADD COLUMN search_email TEXT NOT NULL DEFAULT '';
+ALTER TABLE leads ADD COLUMN search_phone TEXT NOT NULL DEFAULT '';
+UPDATE leads SET
+	search_full = lower(trim(first_name || ' ' || last_name)),
+	search_last = lower(CASE WHEN last_name <> '' THEN last_name ELSE first_name END),
+	search_email = lower(email),
+	search_phone = CASE WHEN length(replace(replace(replace(replace(replace(replace(phone, ' ', ''), '-', ''), '.', ''), '(', ''), ')', ''), '+', '')) > 10
+		THEN substr(replace(replace(replace(replace(replace(replace(phone, ' ', ''), '-', ''), '.', ''), '(', ''), ')', ''), '+', ''),
+			length(replace(replace(replace(replace(replace(replace(phone, ' ', ''), '-', ''), '.', ''), '(', ''), ')', ''), '+', '')) - 9)
+		ELSE replace(replace(replace(replace(replace(replace(phone, ' ', ''), '-', ''), '.', ''), '(', ''), ')', ''), '+', '') END;
+CREATE INDEX leads_account_id ON leads(account_id, id);
+CREATE INDEX leads_key ON leads(account_id, key_id, id);
+CREATE INDEX leads_search_full ON leads(account_id, search_full, id) WHERE search_full <> '';
+CREATE INDEX leads_search_last ON leads(account_id, search_last, id) WHERE search_last <> '';
+CREATE INDEX leads_search_email ON leads(account_id, search_email, id) WHERE search_email <> '';
+CREATE INDEX leads_search_phone ON leads(account_id, search_phone, id) WHERE search_phone <> '';
+CREATE INDEX leads_vin ON leads(account_id, vin, id) WHERE vin <> '';
+
+-- Leads per account, mode and UTC day (unix seconds of its midnight), kept by
+-- the lead writer once per batch: the landing page counts without reading
+-- leads, and first_id turns "since a day" into an id bound for the Leads page.
+CREATE TABLE lead_days (
+	account_id BIGINT NOT NULL REFERENCES accounts(id),
+	mode       TEXT NOT NULL,
+	day        BIGINT NOT NULL,
+	leads      BIGINT NOT NULL,
+	first_id   BIGINT NOT NULL,
+	PRIMARY KEY (account_id, mode, day)
+);
+INSERT INTO lead_days (account_id, mode, day, leads, first_id)
+	SELECT account_id, mode, received_at - received_at % 86400, count(*), min(id) FROM leads
+	GROUP BY account_id, mode, received_at - received_at % 86400;
+`},
 }
 
 // migratePostgres runs the pending PostgreSQL migrations under an advisory

@@ -21,15 +21,21 @@ func sessionHash(id string) []byte {
 	return h[:]
 }
 
-// CreateSession stores a new session; only the id's SHA-256 is kept.
+// CreateSession stores a new session (only the id's SHA-256 is kept) and
+// records the user's sign-in.
 func (d *DB) CreateSession(ctx context.Context, id string, userID int64, now time.Time) error {
-	_, err := d.write.ExecContext(ctx,
-		`INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at) VALUES (?, ?, ?, ?)`,
-		sessionHash(id), userID, now.Unix(), now.Unix())
-	if err != nil {
-		return fmt.Errorf("db: create session: %w", err)
-	}
-	return nil
+	return d.inTx(ctx, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx,
+			`INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at) VALUES (?, ?, ?, ?)`,
+			sessionHash(id), userID, now.Unix(), now.Unix())
+		if err != nil {
+			return fmt.Errorf("db: create session: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET last_sign_in_at = ? WHERE id = ?`, now.Unix(), userID); err != nil {
+			return fmt.Errorf("db: record sign-in: %w", err)
+		}
+		return nil
+	})
 }
 
 // Session returns the session with this id, or ErrNotFound.

@@ -23,12 +23,13 @@ type User struct {
 	Role         string
 	Disabled     bool
 	CreatedAt    time.Time
+	LastSignInAt time.Time // zero until the first sign-in
 }
 
 // IsAdmin reports whether the user may manage keys.
 func (u User) IsAdmin() bool { return u.Role == RoleAdmin }
 
-const userColumns = `id, account_id, email, password_hash, role, disabled, created_at`
+const userColumns = `id, account_id, email, password_hash, role, disabled, created_at, last_sign_in_at`
 
 // CreateUser inserts a user; a taken email is ErrDuplicate.
 func (d *DB) CreateUser(ctx context.Context, u User) (User, error) {
@@ -126,13 +127,14 @@ func (d *DB) CountUsers(ctx context.Context) (int, error) {
 func scanUser(s scanner) (User, error) {
 	var u User
 	var created int64
-	err := s.Scan(&u.ID, &u.AccountID, &u.Email, &u.PasswordHash, &u.Role, &u.Disabled, &created)
+	var lastSignIn sql.NullInt64
+	err := s.Scan(&u.ID, &u.AccountID, &u.Email, &u.PasswordHash, &u.Role, &u.Disabled, &created, &lastSignIn)
 	if errors.Is(err, sql.ErrNoRows) {
 		return User{}, ErrNotFound
 	}
 	if err != nil {
 		return User{}, fmt.Errorf("db: scan user: %w", err)
 	}
-	u.CreatedAt = time.Unix(created, 0).UTC()
+	u.CreatedAt, u.LastSignInAt = time.Unix(created, 0).UTC(), unixOrZero(lastSignIn)
 	return u, nil
 }

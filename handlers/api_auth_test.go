@@ -348,7 +348,7 @@ func TestEndAllTokensKeepsTheKey(t *testing.T) {
 	if res := app.call("GET", "/api/v1/key", "", "", signedHeaders("acme", f.rw.PublicKey, f.rwSecret, app.clock.Now())); res.status != 200 {
 		t.Errorf("signed call after ending all tokens: %d", res.status)
 	}
-	events, _, _ := app.db.AuditEvents(t.Context(), f.acc.ID, 1, 10)
+	events, _ := app.db.AuditEvents(t.Context(), f.acc.ID, db.AuditFilter{Limit: 10})
 	if len(events) == 0 || events[0].Action != db.AuditEndTokens || events[0].KeyID != f.rw.ID {
 		t.Errorf("newest audit event %+v, want end_tokens of the key", events)
 	}

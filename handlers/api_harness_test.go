@@ -129,7 +129,7 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 // leadCount counts an account's leads of both modes.
 func (a *testApp) leadCount(accountID int64) int {
 	a.t.Helper()
-	leads, err := a.db.Leads(a.t.Context(), accountID, db.LeadFilter{Limit: 1000})
+	leads, err := a.db.Leads(a.t.Context(), accountID, db.LeadFilter{PageFilter: db.PageFilter{Limit: 1000}})
 	if err != nil {
 		a.t.Fatal(err)
 	}

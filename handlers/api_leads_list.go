@@ -23,7 +23,7 @@ func (h *Handlers) apiLeadsList(c echo.Context, caller *apiCaller) error {
 		return err
 	}
 	leads, err := h.db.Leads(c.Request().Context(), caller.key.AccountID,
-		db.LeadFilter{Mode: caller.key.Mode, BeforeID: before, Limit: limit + 1})
+		db.LeadFilter{PageFilter: db.PageFilter{Mode: caller.key.Mode, BeforeID: before, Limit: limit + 1}})
 	if err != nil {
 		return err
 	}

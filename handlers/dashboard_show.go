@@ -2,40 +2,34 @@ package handlers
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"keydesk/db"
-	"keydesk/keys"
 	"keydesk/views"
 	"keydesk/web"
 )
 
+// dashboardShow is the landing page: the account's keys and leads in figures,
+// each a link to the list it counts, and what happened last.
 func (h *Handlers) dashboardShow(c echo.Context) error {
+	ctx := c.Request().Context()
 	v := viewer(c)
-	vm := views.DashboardVM{Page: page(c, "Dashboard", "dashboard")}
-	var lastUsed time.Time
-	for _, t := range []db.KeyType{db.DigitalRequests, db.Integration} {
-		ks, err := h.db.APIKeys(c.Request().Context(), v.Account.ID, t)
-		if err != nil {
+	now := h.now()
+	vm := views.DashboardVM{Page: page(c, "Dashboard", "dashboard"), Now: now}
+	var err error
+	if vm.Keys, err = h.db.CountKeys(ctx, v.Account.ID, now.AddDate(0, 0, -30)); err != nil {
+		return err
+	}
+	if vm.Leads, err = h.db.CountLeads(ctx, v.Account.ID, now); err != nil {
+		return err
+	}
+	if vm.RecentLeads, err = h.db.Leads(ctx, v.Account.ID, db.LeadFilter{PageFilter: db.PageFilter{Limit: 5}}); err != nil {
+		return err
+	}
+	if v.User.IsAdmin() {
+		if vm.RecentEvents, err = h.db.AuditEvents(ctx, v.Account.ID, db.AuditFilter{Limit: 5}); err != nil {
 			return err
-		}
-		for _, k := range ks {
-			switch {
-			case k.Revoked():
-				vm.RevokedKeys++
-				continue
-			case k.Mode == keys.Live:
-				vm.LiveKeys++
-			default:
-				vm.TestKeys++
-			}
-			vm.ActiveKeys++
-			if k.LastUsedAt.After(lastUsed) {
-				lastUsed = k.LastUsedAt
-				vm.LastUsedName, vm.LastUsedAt = k.Name, lastUsed.Format("2006-01-02 15:04 UTC")
-			}
 		}
 	}
 	return web.Render(c, http.StatusOK, views.Dashboard(vm))

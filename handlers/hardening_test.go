@@ -118,7 +118,7 @@ func TestAbsoluteLinksIgnoreTheHostHeader(t *testing.T) {
 	if res.status != http.StatusOK {
 		t.Fatalf("docs: %d", res.status)
 	}
-	if strings.Contains(res.body, "evil.example") || !strings.Contains(res.body, app.srv.URL+"/api/v1/auth/token") {
+	if strings.Contains(res.body, "evil.example") || !strings.Contains(res.body, app.srv.URL) {
 		t.Error("the docs' examples do not use the public URL")
 	}
 }

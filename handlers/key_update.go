@@ -1,14 +1,10 @@
 package handlers
 
 import (
-	"fmt"
 	"net/http"
-	"slices"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
-	"keydesk/db"
 	"keydesk/web"
 )
 
@@ -37,7 +33,7 @@ func (h *Handlers) keyUpdate(c echo.Context) error {
 	}
 	before := k
 	k.Name, k.Licenses, k.Settings = f.Name, orderedLicenses(f.Licenses), settingsOf(f)
-	err = h.db.UpdateAPIKeySettings(c.Request().Context(), k, actor(c), h.now(), changes(before, k))
+	err = h.db.UpdateAPIKeySettings(c.Request().Context(), k, actor(c), h.now(), editDetail(before, k))
 	if isDuplicate(err) {
 		return renderKeyForm(c, http.StatusUnprocessableEntity, f, duplicateNameError(f.Name))
 	}
@@ -65,34 +61,3 @@ func (h *Handlers) afterRowChange(c echo.Context, id int64, notice string) error
 // backToKey reports whether the action was started on the key's page, to
 // which it then returns.
 func backToKey(c echo.Context) bool { return c.FormValue("back") == "key" }
-
-// changes names what an edit changed, for the audit log.
-func changes(before, after db.APIKey) string {
-	var out []string
-	if before.Name != after.Name {
-		out = append(out, fmt.Sprintf("renamed from %q", before.Name))
-	}
-	if !slices.Equal(before.Licenses, after.Licenses) {
-		out = append(out, "licenses "+strings.Join(after.Licenses, ", "))
-	}
-	b, a := before.Settings, after.Settings
-	for _, f := range []struct {
-		label   string
-		changed bool
-	}{
-		{"theme", b.Theme != a.Theme}, {"PII mask", b.PIIMask != a.PIIMask},
-		{"redirect URL", b.RedirectURL != a.RedirectURL}, {"skip interior", b.SkipInterior != a.SkipInterior},
-		{"skip odometer", b.SkipOdometer != a.SkipOdometer}, {"disclosures", b.IncludeDisclosures != a.IncludeDisclosures},
-		{"announcements", b.IncludeAnnouncements != a.IncludeAnnouncements}, {"capture SMS", b.CaptureSMS != a.CaptureSMS},
-		{"results SMS", b.ResultsSMS != a.ResultsSMS}, {"wear and tear", b.WearAndTear != a.WearAndTear},
-		{"expired sessions", b.SessionExpiry != a.SessionExpiry},
-	} {
-		if f.changed {
-			out = append(out, f.label)
-		}
-	}
-	if len(out) == 0 {
-		return "no change"
-	}
-	return strings.Join(out, "; ")
-}

@@ -1,33 +1,72 @@
 package handlers
 
 import (
+	"math"
 	"net/http"
-	"strconv"
 
 	"github.com/labstack/echo/v4"
 
 	"keydesk/db"
+	"keydesk/keys"
 	"keydesk/views"
 	"keydesk/web"
 )
 
 const leadsPerPage = 50
 
-// leadsShow lists the account's leads (both modes), newest first.
+// leadsShow lists the account's leads newest first, searched and filtered,
+// one keyset page at a time (?before= the last id shown).
 func (h *Handlers) leadsShow(c echo.Context) error {
-	before, err := strconv.ParseInt(c.QueryParam("before"), 10, 64)
-	if err != nil || before < 0 {
-		before = 0
-	}
-	leads, err := h.db.Leads(c.Request().Context(), viewer(c).Account.ID, db.LeadFilter{BeforeID: before, Limit: leadsPerPage + 1})
+	ctx := c.Request().Context()
+	acc := viewer(c).Account
+	key, err := h.keyFilter(c)
 	if err != nil {
 		return err
 	}
-	vm := views.LeadsVM{Page: page(c, "Leads", "leads"), First: before == 0}
+	vm := views.LeadsVM{Page: page(c, "Leads", "leads"), Now: h.now(), Query: c.QueryParam("q"), Key: key}
+	f := db.LeadFilter{PageFilter: db.PageFilter{BeforeID: cursor(c), Limit: leadsPerPage + 1}, KeyID: key.ID,
+		Search: db.ParseLeadSearch(vm.Query)}
+	if m := keys.Mode(c.QueryParam("mode")); m == keys.Live || m == keys.Test {
+		f.Mode, vm.Mode = m, string(m)
+	}
+	if since, day := queryDay(c, "since"); day != "" {
+		f.Since, vm.Since = since, day
+		if f.SinceID, err = h.db.FirstLeadIDSince(ctx, acc.ID, since); err != nil {
+			return err
+		}
+		if f.SinceID == 0 {
+			f.SinceID = math.MaxInt64 // no lead since then
+		}
+	}
+	vm.Search, vm.First = f.Search.Kind, f.BeforeID == 0
+	leads, err := h.db.Leads(ctx, acc.ID, f)
+	if err != nil {
+		return err
+	}
 	if len(leads) > leadsPerPage {
 		leads = leads[:leadsPerPage]
 		vm.Older = leads[len(leads)-1].ID
 	}
 	vm.Leads = leads
 	return web.Render(c, http.StatusOK, views.Leads(vm))
+}
+
+// leadShow is one lead of the account; another account's is a 404.
+func (h *Handlers) leadShow(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	l, err := h.db.LeadByID(c.Request().Context(), viewer(c).Account.ID, id)
+	if err != nil {
+		return notFoundAs(err, "That lead does not exist in your account.")
+	}
+	return web.Render(c, http.StatusOK, views.Lead(views.LeadVM{Page: page(c, leadNameOf(l), "leads"), Now: h.now(), Lead: l}))
+}
+
+func leadNameOf(l db.Lead) string {
+	if n := l.FirstName + " " + l.LastName; n != " " {
+		return n
+	}
+	return "Lead"
 }

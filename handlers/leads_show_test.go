@@ -81,13 +81,20 @@ func TestDocsPage(t *testing.T) {
 	}
 	body := html.UnescapeString(res.body)
 	for _, want := range []string{
-		`"acme-motors:$KEYDESK_API_KEY@$TS"`, app.srv.URL + "/api/v1/auth/token", "grant_type=client_credentials",
+		`export KEYDESK_SLUG='acme-motors'`, `export KEYDESK_URL='` + app.srv.URL + `'`, `"$KEYDESK_SLUG:$KEYDESK_API_KEY@$TS"`,
+		"grant_type=client_credentials", "openssl rand -hex 16",
 		"Authorization: Bearer", "API-Timestamp", "createHmac", "hmac.New(sha256.New", `"acme-motors"`,
 		"insufficient_scope", "missing_license_leads", "Idempotency-Key", "/api/v1/openapi.json",
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("docs lack %q", want)
 		}
+	}
+	if strings.Contains(body, "uuidgen") {
+		t.Error("docs still use uuidgen, which many systems lack")
+	}
+	if blocks, copies := strings.Count(body, `data-testid="docs-code"`), strings.Count(body, `class="btn btn-small copy-code"`); blocks < 10 || copies != blocks {
+		t.Errorf("%d code blocks, %d Copy buttons", blocks, copies)
 	}
 	if res := app.browser().get("/docs"); res.status != 303 {
 		t.Errorf("signed out: %d", res.status)

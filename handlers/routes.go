@@ -30,10 +30,12 @@ func (h *Handlers) Routes(e *echo.Echo) {
 
 	// The dashboard: cookie sessions; a cross-origin check and the CSRF token
 	// on every state-changing request.
-	ui := e.Group("", web.CrossOrigin(h.publicURL), h.sessions.Load, web.CSRF)
+	ui := e.Group("", web.ServerTiming, web.CrossOrigin(h.publicURL), h.sessions.Load, web.CSRF)
 	ui.GET("/login", h.loginShow)
 	ui.POST("/login", h.loginSubmit)
 	ui.POST("/logout", h.logout)
+	ui.GET("/invite/:token", h.inviteShow)
+	ui.POST("/invite/:token", h.inviteAccept)
 
 	user := ui.Group("", web.RequireUser)
 	user.GET("/", h.dashboardShow)
@@ -41,6 +43,7 @@ func (h *Handlers) Routes(e *echo.Echo) {
 	user.GET("/keys/:id", h.keyShowReadOnly)
 	user.POST("/keys/:id/reveal", h.keyReveal)
 	user.GET("/leads", h.leadsShow)
+	user.GET("/leads/:id", h.leadShow)
 	user.GET("/docs", h.docsShow)
 
 	admin := user.Group("", web.RequireAdmin)
@@ -57,4 +60,12 @@ func (h *Handlers) Routes(e *echo.Echo) {
 	admin.POST("/settings/integrations/keys/:id/roll", h.keyRoll)
 	admin.POST("/settings/integrations/keys/:id/end-tokens", h.keyEndTokens)
 	admin.GET("/settings/audit", h.auditShow)
+	admin.GET("/settings/audit.csv", h.auditCSV)
+	admin.GET("/settings/users", h.usersShow)
+	admin.POST("/settings/users", h.userInvite)
+	admin.POST("/settings/users/:id/role", h.userRole)
+	admin.POST("/settings/users/:id/disable", h.userDisable)
+	admin.POST("/settings/users/:id/enable", h.userEnable)
+	admin.GET("/settings/users/:id/reset", h.userResetConfirm)
+	admin.POST("/settings/users/:id/reset", h.userReset)
 }

@@ -21,28 +21,39 @@ func (vm DocsVM) fill(s string) string {
 	return strings.NewReplacer("{BASE}", vm.BaseURL, "{SLUG}", vm.Page.AccountSlug).Replace(s)
 }
 
-const docsTokenCurl = `curl -s {BASE}/api/v1/auth/token \
+// docsSetup sets what every shell example below uses; only the key and secret need filling in.
+const docsSetup = `export KEYDESK_URL='{BASE}'
+export KEYDESK_SLUG='{SLUG}'
+export KEYDESK_API_KEY='paste your API key (kd_live_… or kd_test_…) here'
+export KEYDESK_API_SECRET='paste your API secret (kds_…) here'
+# A Bearer token for the next 30 minutes (step 1 explains it):
+TOKEN=$(curl -s "$KEYDESK_URL/api/v1/auth/token" \
+  -u "$KEYDESK_API_KEY:$KEYDESK_API_SECRET" -d grant_type=client_credentials |
+  sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
+echo "token: ${TOKEN:-none, check the key and secret}"`
+
+const docsTokenCurl = `curl -s "$KEYDESK_URL/api/v1/auth/token" \
   -u "$KEYDESK_API_KEY:$KEYDESK_API_SECRET" \
   -d grant_type=client_credentials`
 
 const docsTokenAnswer = `{"access_token":"kdt_…","token_type":"Bearer","expires_in":1800,"scope":"read write"}`
 
-const docsTokenJSON = `curl -s {BASE}/api/v1/auth/token \
+const docsTokenJSON = `curl -s "$KEYDESK_URL/api/v1/auth/token" \
   -H 'Content-Type: application/json' \
   -d '{"api_key":"'"$KEYDESK_API_KEY"'","api_secret":"'"$KEYDESK_API_SECRET"'"}'`
 
-const docsBearerCurl = `curl -s {BASE}/api/v1/key -H "Authorization: Bearer $TOKEN"`
+const docsBearerCurl = `curl -s "$KEYDESK_URL/api/v1/key" -H "Authorization: Bearer $TOKEN"`
 
 const docsSignedCurl = `TS=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-SIG=$(printf '%s' "{SLUG}:$KEYDESK_API_KEY@$TS" |
+SIG=$(printf '%s' "$KEYDESK_SLUG:$KEYDESK_API_KEY@$TS" |
   openssl dgst -sha256 -hmac "$KEYDESK_API_SECRET" | sed 's/^.* //')
-curl -s {BASE}/api/v1/key \
+curl -s "$KEYDESK_URL/api/v1/key" \
   -H "API-Key: $KEYDESK_API_KEY" -H "API-Timestamp: $TS" -H "API-Token: $SIG"`
 
-const docsLeadCurl = `curl -s {BASE}/api/v1/leads \
+const docsLeadCurl = `curl -s -i "$KEYDESK_URL/api/v1/leads" \
   -H "Authorization: Bearer $TOKEN" \
   -H 'Content-Type: application/json' \
-  -H "Idempotency-Key: $(uuidgen)" \
+  -H "Idempotency-Key: $(openssl rand -hex 16)" \
   -d '{
     "contact": {"first_name": "Ann", "last_name": "Lee", "email": "ann@example.com", "phone": "+1 555 010 2030"},
     "vehicle": {"vin": "1HGCM82633A004352", "year": 2024, "make": "Honda", "model": "Accord", "stock_number": "A123"},
@@ -53,21 +64,22 @@ const docsLeadCurl = `curl -s {BASE}/api/v1/leads \
 const docsLeadAnswer = `HTTP/1.1 201 Created
 {"id":"ld_…","received_at":"2026-01-31T14:05:09Z"}`
 
-const docsLeadsList = `curl -s "{BASE}/api/v1/leads?limit=25" -H "Authorization: Bearer $TOKEN"
+const docsLeadsList = `curl -s "$KEYDESK_URL/api/v1/leads?limit=25" -H "Authorization: Bearer $TOKEN"
 # next page: add &cursor=<next_cursor of the previous answer>`
 
-const docsCaptureCurl = `curl -s {BASE}/api/v1/capture-sessions \
+const docsCaptureCurl = `SESSION=$(curl -s "$KEYDESK_URL/api/v1/capture-sessions" \
   -H "Authorization: Bearer $TOKEN" \
   -H 'Content-Type: application/json' \
-  -H "Idempotency-Key: $(uuidgen)" \
+  -H "Idempotency-Key: $(openssl rand -hex 16)" \
   -d '{
     "customer": {"name": "Ann Lee", "phone": "+1 555 010 2030", "email": "ann@example.com"},
     "vehicle": {"vin": "1HGCM82633A004352", "year": 2024, "make": "Honda", "model": "Accord", "stock_number": "A123"},
     "settings": {"theme": "pro", "skip_odometer": true}
-  }'`
+  }')
+echo "$SESSION"
+SESSION_ID=$(printf '%s' "$SESSION" | sed -n 's/^{"id":"\([^"]*\)".*/\1/p')`
 
-const docsCaptureAnswer = `HTTP/1.1 201 Created
-{"id":"cs_…","status":"pending","mode":"live","api_key_name":"Trade-in app",
+const docsCaptureAnswer = `{"id":"cs_…","status":"pending","mode":"live","api_key_name":"Trade-in app",
  "capture_url":"{BASE}/capture/cs_…",
  "customer":{…},"vehicle":{…},
  "settings":{"theme":"pro","pii_mask":false,"skip_interior":false,"skip_odometer":true,
@@ -76,8 +88,8 @@ const docsCaptureAnswer = `HTTP/1.1 201 Created
  "capture_sms":"Hi Ann Lee, please photograph your 2024 Honda Accord: {BASE}/capture/cs_…",
  "created_at":"2026-01-31T14:05:09Z","expires_at":"2026-02-01T14:05:09Z"}`
 
-const docsCaptureRead = `curl -s "{BASE}/api/v1/capture-sessions?limit=25" -H "Authorization: Bearer $TOKEN"
-curl -s {BASE}/api/v1/capture-sessions/cs_… -H "Authorization: Bearer $TOKEN"`
+const docsCaptureRead = `curl -s "$KEYDESK_URL/api/v1/capture-sessions?limit=25" -H "Authorization: Bearer $TOKEN"
+curl -s "$KEYDESK_URL/api/v1/capture-sessions/$SESSION_ID" -H "Authorization: Bearer $TOKEN"`
 
 const docsGoSnippet = `import (
 	"crypto/hmac"
@@ -134,6 +146,7 @@ var docsErrors = []docsError{
 	{"422", "idempotency_key_reused", "An Idempotency-Key was sent again with a different lead or capture session."},
 }
 
+// docsCode is a code block with a Copy button.
 func docsCode(vm DocsVM, code string) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
@@ -155,20 +168,33 @@ func docsCode(vm DocsVM, code string) templ.Component {
 			templ_7745c5c3_Var1 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<pre class=\"code\"><code>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<div class=\"code-block\"><pre class=\"code\" data-testid=\"docs-code\"><code>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var2 string
 		templ_7745c5c3_Var2, templ_7745c5c3_Err = templ.JoinStringErrs(vm.fill(code))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/docs.templ`, Line: 130, Col: 40}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/docs.templ`, Line: 144, Col: 65}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var2))
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "</code></pre>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "</code></pre><button type=\"button\" class=\"btn btn-small copy-code\" data-copy=\"")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		var templ_7745c5c3_Var3 string
+		templ_7745c5c3_Var3, templ_7745c5c3_Err = templ.JoinStringErrs(vm.fill(code))
+		if templ_7745c5c3_Err != nil {
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/docs.templ`, Line: 145, Col: 81}
+		}
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var3))
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "\" aria-label=\"Copy this example\">Copy</button></div>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -193,12 +219,12 @@ func Docs(vm DocsVM) templ.Component {
 			}()
 		}
 		ctx = templ.InitializeContext(ctx)
-		templ_7745c5c3_Var3 := templ.GetChildren(ctx)
-		if templ_7745c5c3_Var3 == nil {
-			templ_7745c5c3_Var3 = templ.NopComponent
+		templ_7745c5c3_Var4 := templ.GetChildren(ctx)
+		if templ_7745c5c3_Var4 == nil {
+			templ_7745c5c3_Var4 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Var4 := templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
+		templ_7745c5c3_Var5 := templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 			templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 			templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
 			if !templ_7745c5c3_IsBuffer {
@@ -210,33 +236,41 @@ func Docs(vm DocsVM) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<div class=\"page-head\"><h1>Developer documentation</h1><p class=\"muted\">How an integration gets a token, calls the API and signs requests for ")
-			if templ_7745c5c3_Err != nil {
-				return templ_7745c5c3_Err
-			}
-			var templ_7745c5c3_Var5 string
-			templ_7745c5c3_Var5, templ_7745c5c3_Err = templ.JoinStringErrs(vm.Page.AccountName)
-			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/docs.templ`, Line: 139, Col: 95}
-			}
-			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var5))
-			if templ_7745c5c3_Err != nil {
-				return templ_7745c5c3_Err
-			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, " (account slug <code data-testid=\"docs-slug\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "<div class=\"page-head\"><h1>Developer documentation</h1><p class=\"muted\">How an integration gets a token, calls the API and signs requests for ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var6 string
-			templ_7745c5c3_Var6, templ_7745c5c3_Err = templ.JoinStringErrs(vm.Page.AccountSlug)
+			templ_7745c5c3_Var6, templ_7745c5c3_Err = templ.JoinStringErrs(vm.Page.AccountName)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/docs.templ`, Line: 140, Col: 69}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/docs.templ`, Line: 155, Col: 95}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var6))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "</code>). The same contract as an OpenAPI 3 document: <a href=\"/api/v1/openapi.json\">/api/v1/openapi.json</a>.</p></div><section class=\"card\" id=\"keys\"><h2>Keys, scopes and licenses</h2><p>Every key is a pair: an <strong>API key</strong> (<code>kd_live_…</code> or <code>kd_test_…</code>, public) and an <strong>API secret</strong> (<code>kds_live_…</code>, shown once; keep it on your server). Your admin creates keys in Settings › Integrations.</p><ul><li><strong>Digital requests</strong> keys have the scope <code>write</code>: they push leads in and read nothing.</li><li><strong>Extensive integration</strong> keys have <code>read write</code>.</li><li>A key calls only the APIs of the licenses it holds: the Leads API needs <code>leads</code>, capture sessions need <code>capture</code>.</li><li><strong>Test</strong> keys see and make test data only; live keys never see test data.</li><li>Revoking a key ends it and all of its access tokens at once.</li></ul></section><section class=\"card\" id=\"token\"><h2>1. Get an access token</h2><p>OAuth 2.0 client credentials (RFC 6749 §4.4): the API key is the client id, the secret the client secret, sent with HTTP Basic.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, " (account slug <code data-testid=\"docs-slug\">")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			var templ_7745c5c3_Var7 string
+			templ_7745c5c3_Var7, templ_7745c5c3_Err = templ.JoinStringErrs(vm.Page.AccountSlug)
+			if templ_7745c5c3_Err != nil {
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/docs.templ`, Line: 156, Col: 69}
+			}
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var7))
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "</code>). The same contract as an OpenAPI 3 document: <a href=\"/api/v1/openapi.json\">/api/v1/openapi.json</a>.</p></div><section class=\"card\" id=\"setup\"><h2>First, set your variables</h2><p>Every shell example on this page uses these. Paste your key's API key and secret (an admin sees them in Settings › Integrations), then paste the block into a terminal; each example below then works as pasted. You need <code>curl</code>, <code>openssl</code> and <code>sed</code>, which nearly every system has.</p>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = docsCode(vm, docsSetup).Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "</section><section class=\"card\" id=\"keys\"><h2>Keys, scopes and licenses</h2><p>Every key is a pair: an <strong>API key</strong> (<code>kd_live_…</code> or <code>kd_test_…</code>, public) and an <strong>API secret</strong> (<code>kds_live_…</code>, shown once; keep it on your server). Your admin creates keys in Settings › Integrations.</p><ul><li><strong>Digital requests</strong> keys have the scope <code>write</code>: they push leads in and read nothing.</li><li><strong>Extensive integration</strong> keys have <code>read write</code>.</li><li>A key calls only the APIs of the licenses it holds: the Leads API needs <code>leads</code>, capture sessions need <code>capture</code>.</li><li><strong>Test</strong> keys see and make test data only; live keys never see test data.</li><li>Revoking a key ends it and all of its access tokens at once.</li></ul></section><section class=\"card\" id=\"token\"><h2>1. Get an access token</h2><p>OAuth 2.0 client credentials (RFC 6749 §4.4): the API key is the client id, the secret the client secret, sent with HTTP Basic.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -244,7 +278,7 @@ func Docs(vm DocsVM) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<p>The answer (never cached) lives 1800 seconds; ask for a new one when it expires. There is no refresh token.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<p>The answer (never cached) lives 1800 seconds; ask for a new one when it expires. There is no refresh token.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -252,7 +286,7 @@ func Docs(vm DocsVM) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<p>You may instead send <code>client_id</code> and <code>client_secret</code> in the form body, or a JSON body:</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "<p>You may instead send <code>client_id</code> and <code>client_secret</code> in the form body, or a JSON body:</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -260,7 +294,7 @@ func Docs(vm DocsVM) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<p>Add <code>scope=read</code> or <code>scope=write</code> to get a token narrower than the key. <code>POST /api/v1/auth/revoke</code> with <code>token=…</code>, authenticated like the token request, ends one token (RFC 7009).</p></section><section class=\"card\" id=\"bearer\"><h2>2. Call the API with the token</h2>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "<p>Add <code>scope=read</code> or <code>scope=write</code> to get a token narrower than the key. <code>POST /api/v1/auth/revoke</code> with <code>token=…</code>, authenticated like the token request, ends one token (RFC 7009).</p></section><section class=\"card\" id=\"bearer\"><h2>2. Call the API with the token</h2>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -268,20 +302,20 @@ func Docs(vm DocsVM) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "<p><code>GET /api/v1/key</code> tells you which key you are (name, type, mode, scopes, licenses, account): use it to test credentials.</p></section><section class=\"card\" id=\"signing\"><h2>Or sign each request</h2><p>Instead of a token, any call may carry three headers:</p><ul><li><code>API-Key</code>: your API key.</li><li><code>API-Timestamp</code>: the current UTC time as <code>YYYY-MM-DDTHH:MM:SSZ</code>; refused when more than 5 minutes from the server's clock.</li><li><code>API-Token</code>: the lower-case hex HMAC-SHA256, keyed with your API secret, of <code>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "<p><code>GET /api/v1/key</code> tells you which key you are (name, type, mode, scopes, licenses, account): use it to test credentials.</p></section><section class=\"card\" id=\"signing\"><h2>Or sign each request</h2><p>Instead of a token, any call may carry three headers:</p><ul><li><code>API-Key</code>: your API key.</li><li><code>API-Timestamp</code>: the current UTC time as <code>YYYY-MM-DDTHH:MM:SSZ</code>; refused when more than 5 minutes from the server's clock.</li><li><code>API-Token</code>: the lower-case hex HMAC-SHA256, keyed with your API secret, of <code>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			var templ_7745c5c3_Var7 string
-			templ_7745c5c3_Var7, templ_7745c5c3_Err = templ.JoinStringErrs(vm.Page.AccountSlug)
+			var templ_7745c5c3_Var8 string
+			templ_7745c5c3_Var8, templ_7745c5c3_Err = templ.JoinStringErrs(vm.Page.AccountSlug)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/docs.templ`, Line: 176, Col: 122}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/docs.templ`, Line: 197, Col: 122}
 			}
-			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var7))
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var8))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, ":&lt;API key&gt;@&lt;API-Timestamp&gt;</code>.</li></ul>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, ":&lt;API key&gt;@&lt;API-Timestamp&gt;</code> (your account slug is <code>$KEYDESK_SLUG</code>).</li></ul>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -289,7 +323,7 @@ func Docs(vm DocsVM) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "<h3>Go</h3>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "<h3>Go</h3>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -297,7 +331,7 @@ func Docs(vm DocsVM) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "<h3>JavaScript</h3>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "<h3>JavaScript</h3>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -305,7 +339,7 @@ func Docs(vm DocsVM) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "</section><section class=\"card\" id=\"leads\"><h2>Leads API</h2><p><code>POST /api/v1/leads</code> (scope <code>write</code>, license <code>leads</code>) takes a lead from a website form or partner. A first or last name and an email or phone are required; the VIN, when given, has 17 characters. The answer is a receipt only. Send an <code>Idempotency-Key</code> so a retry answers the first receipt instead of storing a duplicate.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "</section><section class=\"card\" id=\"leads\"><h2>Leads API</h2><p><code>POST /api/v1/leads</code> (scope <code>write</code>, license <code>leads</code>) takes a lead from a website form or partner. A first or last name and an email or phone are required; the VIN, when given, has 17 characters. The answer is a receipt only. Send an <code>Idempotency-Key</code> so a retry answers the first receipt instead of storing a duplicate.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -317,7 +351,7 @@ func Docs(vm DocsVM) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "<p><code>GET /api/v1/leads</code> (scope <code>read</code>) lists your leads newest first, <code>limit</code> up to 100, paged with <code>cursor</code>; <code>GET /api/v1/leads/&#123;id&#125;</code> returns one. A field the lead came without (a vehicle, a VIN, an email, a message) is left out of the answer, never sent as <code>\"\"</code> or <code>null</code>.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "<p><code>GET /api/v1/leads</code> (scope <code>read</code>) lists your leads newest first, <code>limit</code> up to 100, paged with <code>cursor</code>; <code>GET /api/v1/leads/&#123;id&#125;</code> returns one. A field the lead came without (a vehicle, a VIN, an email, a message) is left out of the answer, never sent as <code>\"\"</code> or <code>null</code>.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -325,7 +359,7 @@ func Docs(vm DocsVM) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "</section><section class=\"card\" id=\"capture\"><h2>Capture Sessions API</h2><p><code>POST /api/v1/capture-sessions</code> (scope <code>write</code>, license <code>capture</code>) starts a vehicle capture for a customer. Give the <code>customer</code> (name, and a phone or an email so the link reaches them) and the <code>vehicle</code> (VIN, year, make, model, stock number; all optional). The session takes your key's capture settings; a <code>settings</code> object may override <code>theme</code> (<code>lite</code> or <code>pro</code>), <code>pii_mask</code>, <code>redirect_url</code>, <code>skip_interior</code>, <code>skip_odometer</code>, <code>include_disclosures</code>, <code>include_announcements</code> and <code>wear_and_tear</code>. <code>Idempotency-Key</code> works as for leads.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "</section><section class=\"card\" id=\"capture\"><h2>Capture Sessions API</h2><p><code>POST /api/v1/capture-sessions</code> (scope <code>write</code>, license <code>capture</code>) starts a vehicle capture for a customer. Give the <code>customer</code> (name, and a phone or an email so the link reaches them) and the <code>vehicle</code> (VIN, year, make, model, stock number; all optional). The session takes your key's capture settings; a <code>settings</code> object may override <code>theme</code> (<code>lite</code> or <code>pro</code>), <code>pii_mask</code>, <code>redirect_url</code>, <code>skip_interior</code>, <code>skip_odometer</code>, <code>include_disclosures</code>, <code>include_announcements</code> and <code>wear_and_tear</code>. <code>Idempotency-Key</code> works as for leads.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -333,7 +367,7 @@ func Docs(vm DocsVM) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "<p>The answer is the session: the link the customer opens (<code>capture_url</code>), the settings it uses, and <code>capture_sms</code>, your key's Capture SMS with <code>&#123;dealer&#125;</code>, <code>&#123;customer&#125;</code>, <code>&#123;link&#125;</code> and <code>&#123;vehicle&#125;</code> filled in (empty when the key has none). With <code>skip_odometer</code>, <code>requires_manual_odometer</code> is true. The session expires after the key's <em>Expired sessions</em> time; from <code>expires_at</code> on its <code>status</code> is <code>expired</code>.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "<p>The answer (kept in <code>$SESSION</code>, its id in <code>$SESSION_ID</code>) is the session: the link the customer opens (<code>capture_url</code>), the settings it uses, and <code>capture_sms</code>, your key's Capture SMS with <code>&#123;dealer&#125;</code>, <code>&#123;customer&#125;</code>, <code>&#123;link&#125;</code> and <code>&#123;vehicle&#125;</code> filled in (empty when the key has none). With <code>skip_odometer</code>, <code>requires_manual_odometer</code> is true. The session expires after the key's <em>Expired sessions</em> time; from <code>expires_at</code> on its <code>status</code> is <code>expired</code>.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -341,7 +375,7 @@ func Docs(vm DocsVM) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "<p><code>GET /api/v1/capture-sessions</code> (scope <code>read</code>) lists your sessions newest first, paged like leads; <code>GET /api/v1/capture-sessions/&#123;id&#125;</code> returns one.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "<p><code>GET /api/v1/capture-sessions</code> (scope <code>read</code>) lists your sessions newest first, paged like leads; <code>GET /api/v1/capture-sessions/&#123;id&#125;</code> returns one.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -349,62 +383,62 @@ func Docs(vm DocsVM) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "</section><section class=\"card\" id=\"errors\"><h2>Errors</h2><p>Every error is JSON: <code>&#123;\"error\": \"code\", \"error_description\": \"a sentence\"&#125;</code>. Codes are stable; sentences may change. 401 answers carry <code>WWW-Authenticate</code>.</p><div class=\"table-wrap\"><table data-testid=\"docs-errors\"><thead><tr><th scope=\"col\">Status</th><th scope=\"col\">error</th><th scope=\"col\">When</th></tr></thead> <tbody>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "</section><section class=\"card\" id=\"errors\"><h2>Errors</h2><p>Every error is JSON: <code>&#123;\"error\": \"code\", \"error_description\": \"a sentence\"&#125;</code>. Codes are stable; sentences may change. 401 answers carry <code>WWW-Authenticate</code>.</p><div class=\"table-wrap\"><table data-testid=\"docs-errors\"><thead><tr><th scope=\"col\">Status</th><th scope=\"col\">error</th><th scope=\"col\">When</th></tr></thead> <tbody>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			for _, e := range docsErrors {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "<tr><td>")
-				if templ_7745c5c3_Err != nil {
-					return templ_7745c5c3_Err
-				}
-				var templ_7745c5c3_Var8 string
-				templ_7745c5c3_Var8, templ_7745c5c3_Err = templ.JoinStringErrs(e.Status)
-				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/docs.templ`, Line: 209, Col: 25}
-				}
-				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var8))
-				if templ_7745c5c3_Err != nil {
-					return templ_7745c5c3_Err
-				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "</td><td><code>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "<tr><td>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var9 string
-				templ_7745c5c3_Var9, templ_7745c5c3_Err = templ.JoinStringErrs(e.Code)
+				templ_7745c5c3_Var9, templ_7745c5c3_Err = templ.JoinStringErrs(e.Status)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/docs.templ`, Line: 209, Col: 50}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/docs.templ`, Line: 230, Col: 25}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var9))
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "</code></td><td>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "</td><td><code>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var10 string
-				templ_7745c5c3_Var10, templ_7745c5c3_Err = templ.JoinStringErrs(e.When)
+				templ_7745c5c3_Var10, templ_7745c5c3_Err = templ.JoinStringErrs(e.Code)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/docs.templ`, Line: 209, Col: 76}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/docs.templ`, Line: 230, Col: 50}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var10))
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "</td></tr>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "</code></td><td>")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				var templ_7745c5c3_Var11 string
+				templ_7745c5c3_Var11, templ_7745c5c3_Err = templ.JoinStringErrs(e.When)
+				if templ_7745c5c3_Err != nil {
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/docs.templ`, Line: 230, Col: 76}
+				}
+				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var11))
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, "</td></tr>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "</tbody></table></div></section>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "</tbody></table></div></section>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			return nil
 		})
-		templ_7745c5c3_Err = Layout(vm.Page).Render(templ.WithChildren(ctx, templ_7745c5c3_Var4), templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = Layout(vm.Page).Render(templ.WithChildren(ctx, templ_7745c5c3_Var5), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

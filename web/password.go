@@ -31,3 +31,15 @@ func CheckPassword(hash, password string) bool {
 	}
 	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil
 }
+
+// NewPasswordProblem returns what is wrong with a password someone chose, or
+// "": the one rule of the command line and the invite page.
+func NewPasswordProblem(p string) string {
+	switch {
+	case len(p) < 12:
+		return "use at least 12 characters"
+	case len(p) > 72:
+		return "use at most 72 bytes (bcrypt ignores the rest)"
+	}
+	return ""
+}

@@ -65,7 +65,11 @@ func requestLog(log *slog.Logger) echo.MiddlewareFunc {
 			}
 			status := c.Response().Status
 			if status >= 500 || log.Enabled(c.Request().Context(), slog.LevelDebug) {
-				log.Info("request", "method", c.Request().Method, "path", c.Request().URL.Path,
+				path := c.Request().URL.Path
+				if strings.Contains(c.Path(), ":token") { // a one-time link's secret stays out of the log
+					path = c.Path()
+				}
+				log.Info("request", "method", c.Request().Method, "path", path,
 					"status", status, "ms", time.Since(start).Milliseconds(), "ip", c.RealIP())
 			}
 			return nil

@@ -312,3 +312,6 @@ func Now(c echo.Context) time.Time {
 	}
 	return time.Now()
 }
+
+// NewToken returns 256 random bits, URL-safe: for one-time links such as invites.
+func NewToken() string { return randomToken() }

@@ -1,0 +1,186 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"keydesk/db"
+	"keydesk/keys"
+)
+
+var widths = []struct {
+	name string
+	w, h int64
+}{{"1280", 1280, 900}, {"390", 390, 844}}
+
+// fitsWidth fails the test when the page is wider than the window.
+func fitsWidth(t *testing.T, ctx context.Context, page string) {
+	t.Helper()
+	if sw, iw := eval[int](t, ctx, `document.documentElement.scrollWidth`), eval[int](t, ctx, `window.innerWidth`); sw > iw {
+		t.Errorf("%s: the page is %d px wide in a %d px window", page, sw, iw)
+	}
+}
+
+// TestBrowserDashPages opens each of the landing page, Users, Leads, a lead,
+// the audit log, the docs and the invite pages at a desktop and a phone width:
+// nothing wider than the window, a screenshot of each.
+func TestBrowserDashPages(t *testing.T) {
+	ctx := newBrowser(t)
+	app := newTestApp(t)
+	f := app.apiFixture("main-street-motors")
+	app.user(f.acc, "sales.manager.with.a.long.address@main-street-motors.test", db.RoleDealer)
+	tok := bearer(app.token(f.write.PublicKey, f.writeSecret))
+	for i, name := range []string{"Ann", "Bo", "Christopher-Alexander", "Dee"} {
+		postLead(app, tok, strings.NewReplacer("Ann", name, "ann@", fmt.Sprintf("lead%d@", i)).Replace(goodLead))
+	}
+	sandbox, _ := app.key(f.acc, f.admin, "Sandbox website form with a long name", db.DigitalRequests, keys.Test, db.LicenseLeads)
+	admin := app.browser().login(f.admin.Email)
+	edit := validKeyForm("CRM (old)", db.Integration)
+	edit.Del("type")
+	admin.post("/settings/integrations", fmt.Sprintf("/settings/integrations/keys/%d", f.rw.ID), edit)
+	link := invite(t, admin, "new.person@main-street-motors.test", "dealer")
+	leadID := leadLink.FindStringSubmatch(admin.get("/leads").body)[1]
+	base := app.srv.URL
+	signIn(t, ctx, base, f.admin.Email)
+
+	pages := []struct{ name, path, ready string }{
+		{"landing", "/", `[data-testid=stats]`},
+		{"users", "/settings/users", `[data-testid=people]`},
+		{"user-reset", userURL(f.admin.ID+2, "reset"), `[data-testid=reset-confirm]`},
+		{"leads", "/leads", `[data-testid=leads-table]`},
+		{"leads-search", "/leads?q=lee&keyname=" + url.QueryEscape("website form"), `[data-testid=leads-table]`},
+		{"lead", "/leads/" + leadID, `[data-testid=lead-facts]`},
+		{"audit", "/settings/audit", `[data-testid=audit-table]`},
+		{"audit-filtered", "/settings/audit?action=edit", `[data-testid=audit-table]`},
+		{"docs", "/docs", `[data-testid=docs-errors]`},
+	}
+	for _, w := range widths {
+		step(t, ctx, "resize to "+w.name, chromedp.EmulateViewport(w.w, w.h))
+		for _, p := range pages {
+			step(t, ctx, "open "+p.path, chromedp.Navigate(base+p.path), chromedp.WaitVisible(chromedp.CSS(p.ready)))
+			fitsWidth(t, ctx, p.name+" at "+w.name)
+			screenshot(t, ctx, "dp-"+p.name+"-"+w.name)
+		}
+	}
+	step(t, ctx, "open the audit log", chromedp.Navigate(base+"/settings/audit"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=audit-table]`)))
+	if s := text(t, ctx, `[data-testid=audit-row][data-action=edit] [data-testid=audit-sentence]`); !strings.Contains(s, "Renamed from “CRM” to “CRM (old)”") {
+		t.Errorf("edit entry: %q", s)
+	}
+
+	// The invite page, for someone not signed in.
+	step(t, ctx, "sign out", chromedp.Navigate(base+"/"), chromedp.Click(chromedp.CSS(`[data-testid=sign-out]`)),
+		chromedp.WaitVisible(chromedp.CSS("#email")))
+	for _, w := range widths {
+		step(t, ctx, "open the invite at "+w.name, chromedp.EmulateViewport(w.w, w.h), chromedp.Navigate(base+link),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid=invite-accept-form]`)))
+		fitsWidth(t, ctx, "invite at "+w.name)
+		screenshot(t, ctx, "dp-invite-accept-"+w.name)
+	}
+	_ = sandbox
+}
+
+// TestBrowserInviteAcceptDisable: an admin invites someone, who opens the link,
+// chooses a password and is signed in; once disabled, their next request is refused.
+func TestBrowserInviteAcceptDisable(t *testing.T) {
+	ctx := newBrowser(t)
+	app := newTestApp(t)
+	acc, admin, _ := app.account("main-street-motors", db.LicenseLeads)
+	base := app.srv.URL
+	signIn(t, ctx, base, admin.Email)
+	step(t, ctx, "invite from Users",
+		chromedp.EmulateViewport(390, 844),
+		chromedp.Navigate(base+"/settings/users"),
+		chromedp.SendKeys(chromedp.CSS(`#invite-email`), "pat@main-street-motors.test"),
+		chromedp.SetValue(chromedp.CSS(`#invite-role`), "admin"),
+		chromedp.Click(chromedp.CSS(`[data-testid=invite-submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=invite-url]`)),
+	)
+	fitsWidth(t, ctx, "invite link at 390")
+	screenshot(t, ctx, "dp-invite-link-390")
+	link := text(t, ctx, `[data-testid=invite-url]`)
+	if !regexp.MustCompile(`^` + regexp.QuoteMeta(base) + `/invite/[A-Za-z0-9_-]{43}$`).MatchString(link) {
+		t.Fatalf("invite link %q", link)
+	}
+	step(t, ctx, "copy the link", chromedp.Click(chromedp.CSS(`[data-copy]`)))
+
+	step(t, ctx, "sign out and open the link",
+		chromedp.Click(chromedp.CSS(`[data-testid=sign-out]`)), chromedp.WaitVisible(chromedp.CSS("#email")),
+		chromedp.Navigate(link), chromedp.WaitVisible(chromedp.CSS(`[data-testid=invite-accept-form]`)),
+		chromedp.SendKeys(chromedp.CSS(`#password`), "short"),
+		chromedp.SendKeys(chromedp.CSS(`#password2`), "short"),
+	)
+	// The browser itself refuses a password under 12 characters; the server says so too.
+	eval[bool](t, ctx, `document.querySelector("#password").removeAttribute("minlength"), true`)
+	step(t, ctx, "a short password", chromedp.Click(chromedp.CSS(`[data-testid=invite-accept-submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.field-error`)))
+	if s := text(t, ctx, `.field-error`); !strings.Contains(s, "at least 12 characters") {
+		t.Errorf("short password error %q", s)
+	}
+	step(t, ctx, "choose a password",
+		chromedp.SendKeys(chromedp.CSS(`#password`), "a long enough password"),
+		chromedp.SendKeys(chromedp.CSS(`#password2`), "a long enough password"),
+		chromedp.Click(chromedp.CSS(`[data-testid=invite-accept-submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=who]`)),
+	)
+	if who := text(t, ctx, `[data-testid=who]`); !strings.Contains(who, "pat@main-street-motors.test") || !strings.Contains(strings.ToLower(who), "admin") {
+		t.Fatalf("signed in as %q", who)
+	}
+	step(t, ctx, "open Users as the new admin", chromedp.Navigate(base+"/settings/users"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=people]`)))
+
+	pat, _ := app.db.UserByEmail(t.Context(), "pat@main-street-motors.test")
+	if res := app.browser().login(admin.Email).post("/settings/users", userURL(pat.ID, "disable"), nil); res.status != 303 {
+		t.Fatalf("disable: %d", res.status)
+	}
+	step(t, ctx, "the next request after being disabled",
+		chromedp.Navigate(base+"/leads"), chromedp.WaitVisible(chromedp.CSS("#email")))
+	if u := eval[string](t, ctx, `location.pathname`); u != "/login" {
+		t.Errorf("after disable: at %s", u)
+	}
+	_ = acc
+}
+
+// TestBrowserAuditFilterAndCSV filters the audit log with its form and downloads the filtered CSV.
+func TestBrowserAuditFilterAndCSV(t *testing.T) {
+	ctx := newBrowser(t)
+	app := newTestApp(t)
+	acc, admin, _ := app.account("main-street-motors", db.LicenseLeads)
+	k, _ := app.key(acc, admin, "DMS Sync", db.Integration, keys.Live, db.LicenseLeads)
+	app.key(acc, admin, "Website", db.DigitalRequests, keys.Live, db.LicenseLeads)
+	b := app.browser().login(admin.Email)
+	b.post("/settings/integrations", fmt.Sprintf("/settings/integrations/keys/%d/revoke", k.ID), nil)
+	base := app.srv.URL
+	signIn(t, ctx, base, admin.Email)
+	step(t, ctx, "filter by key and action",
+		chromedp.Navigate(base+"/settings/audit"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=audit-filters]`)),
+		chromedp.SendKeys(chromedp.CSS(`#filter-key`), "dms sync"),
+		chromedp.SetValue(chromedp.CSS(`#filter-action`), "create"),
+		chromedp.Click(chromedp.CSS(`[data-testid=audit-filter]`)),
+		chromedp.WaitVisible(chromedp.CSS(`a[href="/settings/audit"]`)), // Clear shows once filtered
+	)
+	if n := eval[int](t, ctx, `document.querySelectorAll("[data-testid=audit-row]").length`); n != 1 {
+		t.Errorf("%d rows, want the one create of DMS Sync", n)
+	}
+	if s := text(t, ctx, `[data-testid=audit-sentence]`); s != "Created a key: Extensive integration, live" {
+		t.Errorf("row %q", s)
+	}
+	href := eval[string](t, ctx, `document.querySelector("[data-testid=audit-csv]").getAttribute("href")`)
+	if !strings.Contains(href, "keyname=DMS+Sync") || !strings.Contains(href, "action=create") {
+		t.Errorf("CSV link %q does not keep the filter", href)
+	}
+	csv := eval[string](t, ctx, `(() => { const x = new XMLHttpRequest();
+		x.open("GET", document.querySelector("[data-testid=audit-csv]").href, false); x.send(); return x.responseText; })()`)
+	if lines := strings.Split(strings.TrimSpace(csv), "\n"); len(lines) != 2 || !strings.Contains(lines[1], "DMS Sync") || !strings.Contains(lines[1], ",create,") {
+		t.Errorf("CSV:\n%s", csv)
+	}
+	for _, w := range widths {
+		step(t, ctx, "resize", chromedp.EmulateViewport(w.w, w.h))
+		fitsWidth(t, ctx, "filtered audit at "+w.name)
+	}
+}

@@ -1,0 +1,183 @@
+package handlers
+
+import (
+	"encoding/csv"
+	"fmt"
+	"html"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"keydesk/db"
+	"keydesk/keys"
+)
+
+var leadLink = regexp.MustCompile(`href="/leads/(\d+)"`)
+
+func TestLeadsPageSearchFiltersAndLead(t *testing.T) {
+	app := newTestApp(t)
+	f := app.apiFixture("acme")
+	other := app.apiFixture("other")
+	tok := bearer(app.token(f.write.PublicKey, f.writeSecret))
+	postLead(app, tok, goodLead)
+	postLead(app, tok, strings.NewReplacer("Ann", "Bo", "ann@", "bo@", "010-2030", "999-0000", "1hgcm82633a004352", "2hgcm82633a004352").Replace(goodLead))
+	sandbox, sandboxSecret := app.key(f.acc, f.admin, "Sandbox form", db.DigitalRequests, keys.Test, db.LicenseLeads)
+	postLead(app, signedHeaders("acme", sandbox.PublicKey, sandboxSecret, app.clock.Now()), strings.Replace(goodLead, "Ann", "Tess", 1))
+	postLead(app, bearer(app.token(other.write.PublicKey, other.writeSecret)), goodLead)
+
+	b := app.browser().login(f.admin.Email)
+	names := func(path string) []string {
+		t.Helper()
+		res := b.get(path)
+		if res.status != http.StatusOK {
+			t.Fatalf("%s: %d", path, res.status)
+		}
+		var out []string
+		for _, m := range regexp.MustCompile(`href="/leads/\d+">([^<]+)<`).FindAllStringSubmatch(res.body, -1) {
+			out = append(out, m[1])
+		}
+		return out
+	}
+	today := app.clock.Now().Format(time.DateOnly)
+	tomorrow := app.clock.Now().AddDate(0, 0, 1).Format(time.DateOnly)
+	for _, tt := range []struct {
+		query string
+		want  string
+	}{
+		{"", "Tess Lee,Bo Lee,Ann Lee"},
+		{"q=ANN@example.com", "Tess Lee,Ann Lee"},
+		{"q=bo@example.com", "Bo Lee"},
+		{"q=" + url.QueryEscape("555 010 2030"), "Tess Lee,Ann Lee"},
+		{"q=1HGCM82633A004352", "Tess Lee,Ann Lee"},
+		{"q=lee", "Tess Lee,Bo Lee,Ann Lee"},
+		{"q=" + url.QueryEscape("bo lee"), "Bo Lee"},
+		{"q=nobody", ""},
+		{"mode=test", "Tess Lee"},
+		{"mode=live&q=lee", "Bo Lee,Ann Lee"},
+		{"key=" + idParam(sandbox.ID), "Tess Lee"},
+		{"key=" + idParam(other.write.ID), ""}, // another account's key finds nothing
+		{"keyname=" + url.QueryEscape("sandbox FORM"), "Tess Lee"},
+		{"keyname=" + url.QueryEscape("website form") + "&q=lee", "Bo Lee,Ann Lee"},
+		{"keyname=nothing", ""},
+		{"since=" + today, "Tess Lee,Bo Lee,Ann Lee"},
+		{"since=" + tomorrow, ""},
+	} {
+		if got := strings.Join(names("/leads?"+tt.query), ","); got != tt.want {
+			t.Errorf("/leads?%s: %q, want %q", tt.query, got, tt.want)
+		}
+	}
+	if r := b.get("/leads?key=x"); r.status != http.StatusBadRequest {
+		t.Errorf("a key that is not an id: %d", r.status)
+	}
+
+	m := leadLink.FindStringSubmatch(b.get("/leads?mode=live&q=ann@example.com").body)
+	lead := b.get("/leads/" + m[1])
+	if lead.status != http.StatusOK || !strings.Contains(lead.body, `data-testid="lead-key">Website form<`) ||
+		!strings.Contains(html.UnescapeString(lead.body), "Is it still available?") {
+		t.Errorf("lead page: %d", lead.status)
+	}
+	theirs := leadLink.FindStringSubmatch(app.browser().login(other.admin.Email).get("/leads").body)
+	if r := b.get("/leads/" + theirs[1]); r.status != http.StatusNotFound {
+		t.Errorf("another account's lead: %d", r.status)
+	}
+	// A dealer reads leads too.
+	if r := app.browser().login("dealer@acme.test").get("/leads/" + m[1]); r.status != http.StatusOK {
+		t.Errorf("dealer on a lead: %d", r.status)
+	}
+
+	// The landing page counts them and links each figure to its list.
+	home := b.get("/").body
+	for _, want := range []string{
+		`href="/leads?since=` + today + `" data-testid="stat-leads-today"><span class="num">3</span>`,
+		`data-testid="stat-digital"><span class="num">2</span>`,
+		`data-testid="stat-integration"><span class="num">1</span>`,
+	} {
+		if !strings.Contains(home, want) {
+			t.Errorf("landing page lacks %s", want)
+		}
+	}
+	if strings.Contains(home, "@when") || !strings.Contains(home, `<time class="when" datetime="`) {
+		t.Error("the landing page's times are not <time> elements")
+	}
+	if strings.Contains(home, `data-testid="first-key"`) {
+		t.Error("an account with keys is asked to create its first")
+	}
+}
+
+func TestLandingPageFirstKey(t *testing.T) {
+	app := newTestApp(t)
+	_, admin, dealer := app.account("acme", db.LicenseLeads)
+	home := app.browser().login(admin.Email).get("/").body
+	if !strings.Contains(home, `data-testid="first-key"`) || !strings.Contains(home, `href="/settings/integrations">Create your first key`) {
+		t.Error("no call to create the first key")
+	}
+	if d := app.browser().login(dealer.Email).get("/").body; !strings.Contains(d, "Ask an admin") || strings.Contains(d, "recent-events") {
+		t.Error("a dealer's landing page")
+	}
+}
+
+func TestAuditFiltersAndCSV(t *testing.T) {
+	app := newTestApp(t)
+	acc, admin, _ := app.account("acme", db.LicenseLeads)
+	bob := app.user(acc, "bob@acme.test", db.RoleAdmin)
+	web, _ := app.key(acc, admin, "=HYPERLINK(\"x\")", db.DigitalRequests, keys.Live, db.LicenseLeads)
+	crm, _ := app.key(acc, bob, "CRM", db.Integration, keys.Live, db.LicenseLeads)
+	app.clock.Advance(48 * time.Hour)
+	b := app.browser().login(admin.Email)
+	if r := b.post("/settings/integrations", fmt.Sprintf("/settings/integrations/keys/%d/revoke", crm.ID), nil); r.status != http.StatusSeeOther {
+		t.Fatalf("revoke: %d", r.status)
+	}
+	day := func(d time.Duration) string { return app.clock.Now().Add(d).Format(time.DateOnly) }
+	for _, tt := range []struct {
+		query string
+		want  []string // sentences, newest first
+	}{
+		{"", []string{"Revoked the key; its access tokens ended", "Created a key: Extensive integration, live", "Created a key: Digital requests, live"}},
+		{"key=" + idParam(crm.ID), []string{"Revoked the key; its access tokens ended", "Created a key: Extensive integration, live"}},
+		{"user=" + idParam(bob.ID), []string{"Created a key: Extensive integration, live"}},
+		{"action=revoke", []string{"Revoked the key; its access tokens ended"}},
+		{"from=" + day(0), []string{"Revoked the key; its access tokens ended"}},
+		{"to=" + day(-24*time.Hour), []string{"Created a key: Extensive integration, live", "Created a key: Digital requests, live"}},
+		{"action=revoke&user=" + idParam(bob.ID), nil},
+		{"keyname=crm", []string{"Revoked the key; its access tokens ended", "Created a key: Extensive integration, live"}},
+	} {
+		body := b.get("/settings/audit?" + tt.query).body
+		var got []string
+		for _, m := range regexp.MustCompile(`data-testid="audit-sentence">([^<]+)<`).FindAllStringSubmatch(body, -1) {
+			got = append(got, html.UnescapeString(m[1]))
+		}
+		if strings.Join(got, "|") != strings.Join(tt.want, "|") {
+			t.Errorf("?%s: %q, want %q", tt.query, got, tt.want)
+		}
+	}
+
+	res := b.get("/settings/audit.csv?key=" + idParam(web.ID))
+	if res.status != http.StatusOK || !strings.HasPrefix(res.header.Get("Content-Type"), "text/csv") ||
+		!strings.Contains(res.header.Get("Content-Disposition"), "attachment") {
+		t.Fatalf("CSV: %d %v", res.status, res.header)
+	}
+	rows, err := csv.NewReader(strings.NewReader(res.body)).ReadAll()
+	if err != nil || len(rows) != 2 {
+		t.Fatalf("CSV rows %v, %v", rows, err)
+	}
+	if rows[0][0] != "time_utc" || rows[1][3] != `'=HYPERLINK("x")` || rows[1][5] != "Created a key: Digital requests, live" || rows[1][1] != admin.Email {
+		t.Errorf("CSV row %q", rows[1])
+	}
+	if r := app.browser().login("dealer@acme.test").get("/settings/audit.csv"); r.status != http.StatusForbidden {
+		t.Errorf("dealer CSV: %d", r.status)
+	}
+}
+
+func TestCSVSafe(t *testing.T) {
+	for in, want := range map[string]string{
+		"=1+2": "'=1+2", "+1": "'+1", "-1": "'-1", "@SUM(A1)": "'@SUM(A1)", "\tx": "'\tx", "\rx": "'\rx",
+		"plain": "plain", "": "", "a=b": "a=b",
+	} {
+		if got := csvSafe(in)[0]; got != want {
+			t.Errorf("csvSafe(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -1,0 +1,70 @@
+package views
+
+import (
+	"strings"
+
+	"keydesk/db"
+)
+
+// AuditAction is one choice of the audit log's Action filter.
+type AuditAction struct{ Value, Label string }
+
+// AuditActions are the actions the audit log records, in the filter's order.
+var AuditActions = []AuditAction{
+	{db.AuditCreate, "Key created"}, {db.AuditEdit, "Key edited"}, {db.AuditReveal, "Secret revealed"},
+	{db.AuditRoll, "Key rolled"}, {db.AuditRevoke, "Key revoked"},
+	{db.AuditUserInvite, "Person invited"}, {db.AuditUserAccept, "Invite accepted"},
+	{db.AuditUserRole, "Role changed"}, {db.AuditUserDisable, "Person disabled"},
+	{db.AuditUserEnable, "Person enabled"}, {db.AuditUserReset, "Sign-in reset"},
+}
+
+// AuditSentence says in words what an audit entry records; secrets are never in an entry.
+func AuditSentence(e db.AuditEvent) string {
+	who := e.SubjectEmail
+	switch e.Action {
+	case db.AuditCreate:
+		if from, ok := strings.CutPrefix(e.Detail, "rolled from "); ok {
+			return "Created by rolling " + from
+		}
+		if typ, mode, ok := strings.Cut(e.Detail, ", "); ok {
+			return "Created a key: " + typeLabel(db.KeyType(typ)) + ", " + mode
+		}
+		return "Created the key"
+	case db.AuditEdit:
+		if e.Detail == "" || e.Detail == "no change" {
+			return "Saved the settings without a change"
+		}
+		if c := e.Detail[0]; 'a' <= c && c <= 'z' { // entries written before edits were told in words
+			return "Changed " + e.Detail
+		}
+		return e.Detail
+	case db.AuditReveal:
+		return "Revealed the secret"
+	case db.AuditRevoke:
+		return "Revoked the key; its access tokens ended"
+	case db.AuditRoll:
+		return "Rolled the key: " + e.Detail
+	case db.AuditUserInvite:
+		return "Invited " + who + " as " + e.Detail
+	case db.AuditUserAccept:
+		return who + " accepted the invite and chose a password"
+	case db.AuditUserRole:
+		return "Changed the role of " + who + ": " + e.Detail
+	case db.AuditUserDisable:
+		return "Disabled " + who + "; their sessions ended"
+	case db.AuditUserEnable:
+		return "Enabled " + who
+	case db.AuditUserReset:
+		return "Reset the sign-in of " + who + ": a new invite link; the old password no longer works"
+	}
+	return strings.TrimSpace(e.Action + " " + e.Detail)
+}
+
+func auditActionLabel(action string) string {
+	for _, a := range AuditActions {
+		if a.Value == action {
+			return a.Label
+		}
+	}
+	return action
+}
