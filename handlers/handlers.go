@@ -8,6 +8,7 @@ import (
 	"keydesk/db"
 	"keydesk/keys"
 	"keydesk/keys/live"
+	"keydesk/metrics"
 	"keydesk/web"
 )
 
@@ -19,6 +20,7 @@ type Deps struct {
 	Sessions *web.Sessions
 	Clock    web.Clock
 	Logger   *slog.Logger
+	Metrics  *metrics.Metrics
 }
 
 // Handlers serves every route of keydesk.
@@ -29,15 +31,20 @@ type Handlers struct {
 	sessions *web.Sessions
 	now      web.Clock
 	log      *slog.Logger
+	metrics  *metrics.Metrics
 
+	ready          readiness
 	signIns        *web.SignInGuard
 	clientFailures *clientFailures
 }
 
 // New returns Handlers over deps.
 func New(d Deps) *Handlers {
+	if d.Metrics == nil {
+		d.Metrics = metrics.New()
+	}
 	return &Handlers{
-		db: d.DB, live: d.Live, sealer: d.Sealer, sessions: d.Sessions, now: d.Clock, log: d.Logger,
+		db: d.DB, live: d.Live, sealer: d.Sealer, sessions: d.Sessions, now: d.Clock, log: d.Logger, metrics: d.Metrics,
 		signIns:        web.NewSignInGuard(d.DB, d.Clock),
 		clientFailures: newClientFailures(d.Clock),
 	}

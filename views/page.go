@@ -27,9 +27,10 @@ func (p Page) IsAdmin() bool { return p.Role == db.RoleAdmin }
 // ErrorVM is an error page.
 type ErrorVM struct {
 	Page    Page
-	Status  int
-	Title   string
-	Message string
+	Status    int
+	Title     string
+	Message   string
+	RequestID string // quoted to whoever runs keydesk
 }
 
 func formatTime(t time.Time) string {
