@@ -26,7 +26,7 @@ type leadReceipt struct {
 
 // validationError is a 400 listing each invalid field.
 type validationError struct {
-	Code    string            `json:"error"`
+	Code      string            `json:"error"`
 	Message   string            `json:"error_description"`
 	RequestID string            `json:"request_id,omitempty"`
 	Fields    map[string]string `json:"fields"`

@@ -26,7 +26,7 @@ func (p Page) IsAdmin() bool { return p.Role == db.RoleAdmin }
 
 // ErrorVM is an error page.
 type ErrorVM struct {
-	Page    Page
+	Page      Page
 	Status    int
 	Title     string
 	Message   string
