@@ -35,6 +35,11 @@ Commands:
   keydesk user role --email EMAIL --role admin|dealer
                                 change a user's role, from their next request
                                 (the last active admin of an account stays)
+  keydesk backup --to FILE [--force]
+                                copy the SQLite database (and its master key file,
+                                to FILE.key) while keydesk runs; refuses to replace
+                                a file without --force. On PostgreSQL use pg_dump
+  keydesk version               show the version, VCS revision and Go version
   keydesk help                  show this text
 
 Environment (every command reads the same variables):
@@ -53,7 +58,15 @@ Environment (every command reads the same variables):
   KEYDESK_ACCOUNT_NAME    first start only: the first account's name
                           (default "Demo Dealership")
   KEYDESK_BEHIND_PROXY    set to 1 behind a reverse proxy, to trust its
-                          X-Forwarded-For and X-Forwarded-Proto headers
+                          X-Forwarded-For and X-Forwarded-Proto headers, and its
+                          X-Request-Id when 1-64 characters of A-Z a-z 0-9 . _ -
+  KEYDESK_LOG_FORMAT      text (the default) or json; one line per request
+  KEYDESK_LOG_LEVEL       debug, info (the default), warn or error
+  KEYDESK_METRICS_ADDR    address for Prometheus metrics at /metrics, e.g.
+                          127.0.0.1:9090 (default: off); keep it off the public network
+  KEYDESK_DEBUG           set to 1 to serve pprof at /debug/pprof/ on the metrics address
+  KEYDESK_DRAIN_DELAY     on SIGTERM, how long /readyz fails while requests are
+                          still served, when something polls /readyz (default 5s)
 `
 
 // migrateCommand applies pending migrations (opening the store does) and exits.

@@ -22,8 +22,12 @@ import (
 )
 
 func main() {
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	if err := run(os.Args[1:], os.Stdin, os.Stdout, log); err != nil {
+	log, flushLog, err := newLogger(os.Stderr)
+	if err == nil {
+		err = run(os.Args[1:], os.Stdin, os.Stdout, log)
+		flushLog()
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "keydesk:", err)
 		os.Exit(1)
 	}
@@ -40,6 +44,10 @@ func run(args []string, stdin io.Reader, stdout io.Writer, log *slog.Logger) err
 		return serve(cfg, log)
 	case "migrate":
 		return migrateCommand(cfg, stdout)
+	case "backup":
+		return backupCommand(cfg, args, stdout)
+	case "version", "--version":
+		return versionCommand(stdout)
 	case "account":
 		return accountCommand(cfg, args, stdout)
 	case "user":
@@ -116,6 +124,10 @@ func open(ctx context.Context, cfg config, log *slog.Logger) (*db.DB, *keys.Seal
 }
 
 func serve(cfg config, log *slog.Logger) error {
+	ops, err := opsConfigFromEnv()
+	if err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	store, sealer, err := open(ctx, cfg, log)
@@ -131,7 +143,15 @@ func serve(cfg config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	go app.Run(ctx)
+	// The background work (the change-log feed above all) outlives the signal: requests are served while draining.
+	background, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBackground()
+	go app.Run(background)
+	stopMetrics, err := serveMetrics(ops, app.Metrics, log)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 
 	srv := &http.Server{Addr: cfg.Addr, Handler: app.Echo, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second}
@@ -143,6 +163,8 @@ func serve(cfg config, log *slog.Logger) error {
 		return err
 	case <-ctx.Done():
 	}
+	stop() // a second signal stops keydesk at once
+	drain(app, ops.DrainDelay, log)
 	log.Info("keydesk stopping")
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -26,7 +26,8 @@ func testEnv(t *testing.T) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "keydesk.db")
 	for _, name := range []string{"KEYDESK_DATABASE_URL", "KEYDESK_MASTER_KEY", "KEYDESK_ADMIN_EMAIL", "KEYDESK_ADMIN_PASSWORD",
-		"KEYDESK_ACCOUNT_NAME", "KEYDESK_BEHIND_PROXY"} {
+		"KEYDESK_ACCOUNT_NAME", "KEYDESK_BEHIND_PROXY", "KEYDESK_LOG_FORMAT", "KEYDESK_LOG_LEVEL", "KEYDESK_METRICS_ADDR",
+		"KEYDESK_DEBUG", "KEYDESK_DRAIN_DELAY"} {
 		t.Setenv(name, "") // configFromEnv treats empty as unset
 	}
 	t.Setenv("KEYDESK_DB", path)
