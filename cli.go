@@ -41,6 +41,11 @@ Commands:
                                 set a user's new password, read from standard
                                 input (one line, same rules as user create),
                                 and end their sessions
+  keydesk backup --to FILE [--force]
+                                copy the SQLite database (and its master key file,
+                                to FILE.key) while keydesk runs; refuses to replace
+                                a file without --force. On PostgreSQL use pg_dump
+  keydesk version               show the version, VCS revision and Go version
   keydesk help                  show this text
 
 Environment (every command reads the same variables):
@@ -67,11 +72,19 @@ Environment (every command reads the same variables):
   KEYDESK_ACCOUNT_NAME    first start only: the first account's name
                           (default "Demo Dealership")
   KEYDESK_BEHIND_PROXY    on behind a reverse proxy, to trust its X-Forwarded-For
-                          and X-Forwarded-Proto headers: 1, true, yes or on;
+                          and X-Forwarded-Proto headers (and a well-formed X-Request-Id):
+                          1, true, yes or on;
                           0, false, no, off or unset for off (default off)
   KEYDESK_STRICT          on (1, true, yes, on) to refuse to start where keydesk
                           otherwise only warns: a master key file that group or
                           others can read (default off)
+  KEYDESK_LOG_FORMAT      text (the default) or json; one line per request
+  KEYDESK_LOG_LEVEL       debug, info (the default), warn or error
+  KEYDESK_METRICS_ADDR    address for Prometheus metrics at /metrics, e.g.
+                          127.0.0.1:9090 (default: off); keep it off the public network
+  KEYDESK_DEBUG           set to 1 to serve pprof at /debug/pprof/ on the metrics address
+  KEYDESK_DRAIN_DELAY     on SIGTERM, how long /readyz fails while requests are
+                          still served, when something polls /readyz (default 5s)
 `
 
 // migrateCommand applies pending migrations (opening the store does) and exits.

@@ -25,8 +25,12 @@ import (
 )
 
 func main() {
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	if err := run(os.Args[1:], os.Stdin, os.Stdout, log); err != nil {
+	log, flushLog, err := newLogger(os.Stderr)
+	if err == nil {
+		err = run(os.Args[1:], os.Stdin, os.Stdout, log)
+		flushLog()
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "keydesk:", err)
 		os.Exit(1)
 	}
@@ -41,7 +45,9 @@ func run(args []string, stdin io.Reader, stdout io.Writer, log *slog.Logger) err
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, helpText)
 		return nil
-	case "serve", "account", "user", "migrate":
+	case "version", "--version":
+		return versionCommand(stdout)
+	case "serve", "account", "user", "migrate", "backup":
 	default:
 		return fmt.Errorf("unknown command %q; run \"keydesk help\"", cmd)
 	}
@@ -50,12 +56,14 @@ func run(args []string, stdin io.Reader, stdout io.Writer, log *slog.Logger) err
 		return err
 	}
 	switch cmd {
+	case "migrate":
+		return migrateCommand(cfg, stdout)
+	case "backup":
+		return backupCommand(cfg, args, stdout)
 	case "account":
 		return accountCommand(cfg, args, stdout)
 	case "user":
 		return userCommand(cfg, args, stdin, stdout)
-	case "migrate":
-		return migrateCommand(cfg, stdout)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -90,10 +98,15 @@ func open(ctx context.Context, cfg config, log *slog.Logger) (*db.DB, *keys.Seal
 	return store, sealer, nil
 }
 
-// serve runs the dashboard and the API until ctx ends. The address is bound
-// first, so a taken port fails before the database is made or the first
-// admin's password is printed.
+// serve runs the dashboard and the API until ctx ends (a signal: run's
+// context), then drains: /readyz fails while requests are still served, and
+// in-flight ones finish. The address is bound first, so a taken port fails
+// before the database is made or the first admin's password is printed.
 func serve(ctx context.Context, cfg config, log *slog.Logger) error {
+	ops, err := opsConfigFromEnv()
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("KEYDESK_ADDR %s: %w", cfg.Addr, err)
@@ -118,7 +131,15 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	go app.Run(ctx)
+	// The background work (the change-log feed above all) outlives the signal: requests are served while draining.
+	background, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBackground()
+	go app.Run(background)
+	stopMetrics, err := serveMetrics(ops, app.Metrics, log)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 
 	srv := &http.Server{Handler: app.Echo, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second}
@@ -131,6 +152,8 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	case <-ctx.Done():
 	}
+	signal.Reset(os.Interrupt, syscall.SIGTERM) // a second signal stops keydesk at once
+	drain(app, ops.DrainDelay, log)
 	log.Info("keydesk stopping")
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -168,6 +168,7 @@ func (d *DB) runWriter(w *writer) {
 }
 
 func (d *DB) commitBatch(ctx context.Context, batch []writeOp) {
+	began := time.Now()
 	tx, err := d.write.BeginTx(ctx, nil)
 	if err != nil {
 		for _, op := range batch {
@@ -198,6 +199,9 @@ func (d *DB) commitBatch(ctx context.Context, batch []writeOp) {
 			op.finish(fmt.Errorf("db: commit batch: %w", err))
 		}
 		return
+	}
+	if d.OnBatch != nil {
+		d.OnBatch(len(batch), time.Since(began))
 	}
 	for _, op := range batch {
 		op.finish(nil)

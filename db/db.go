@@ -37,6 +37,9 @@ type DB struct {
 	// mutation's error. The live authentication state sets it to apply the
 	// change here and wait until every instance has.
 	OnChange func(ctx context.Context, seq int64) error
+	// OnBatch, when set, learns of each batch the group-commit writer
+	// committed: how many rows, and how long inserting and committing took.
+	OnBatch func(rows int, took time.Duration)
 
 	lastUsedMu sync.Mutex
 	lastUsed   map[int64]int64 // key id → unix seconds, not yet written

@@ -29,3 +29,13 @@ func (d *DB) SetMeta(ctx context.Context, name string, value []byte) error {
 	}
 	return nil
 }
+
+// Ping reads a table through the pool requests use, so it fails when the
+// database cannot be reached or read.
+func (d *DB) Ping(ctx context.Context) error {
+	var n int
+	if err := d.read.QueryRowContext(ctx, `SELECT count(*) FROM meta`).Scan(&n); err != nil {
+		return fmt.Errorf("db: ping: %w", err)
+	}
+	return nil
+}

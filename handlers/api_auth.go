@@ -98,6 +98,7 @@ func (h *Handlers) api(need scopeSet, license string, fn apiHandler) echo.Handle
 			return err
 		}
 		h.db.TouchAPIKey(caller.key.ID, h.now())
+		web.NoteKey(c, caller.key.ID)
 		if caller.scope&need != need {
 			return bearerChallenge(c, http.StatusForbidden, "insufficient_scope",
 				"This call needs the "+need.String()+" scope, which this key's type does not grant.")

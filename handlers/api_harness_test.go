@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -43,6 +44,12 @@ func (a *testApp) call(method, path, contentType, body string, header map[string
 	checkContract(a.t, req, out)
 	return out
 }
+
+// requestIDField is the request_id of a JSON error, which differs on every request.
+var requestIDField = regexp.MustCompile(`,"request_id":"[A-Za-z0-9._-]+"`)
+
+// withoutRequestID is a JSON error body without its request_id, to compare two answers.
+func withoutRequestID(body string) string { return requestIDField.ReplaceAllString(body, "") }
 
 const formType = "application/x-www-form-urlencoded"
 

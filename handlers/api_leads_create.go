@@ -26,9 +26,10 @@ type leadReceipt struct {
 
 // validationError is a 400 listing each invalid field.
 type validationError struct {
-	Code    string            `json:"error"`
-	Message string            `json:"error_description"`
-	Fields  map[string]string `json:"fields"`
+	Code      string            `json:"error"`
+	Message   string            `json:"error_description"`
+	RequestID string            `json:"request_id,omitempty"`
+	Fields    map[string]string `json:"fields"`
 }
 
 // apiLeadsCreate takes in a lead and answers a receipt.
@@ -53,6 +54,9 @@ func (h *Handlers) apiLeadsCreate(c echo.Context, caller *apiCaller) error {
 	}
 	if err != nil {
 		return err
+	}
+	if !receipt.Replayed {
+		h.metrics.LeadsReceived.Inc()
 	}
 	return answerCreated(c, "/api/v1/leads/"+receipt.PublicID, receipt.Replayed,
 		leadReceipt{ID: receipt.PublicID, ReceivedAt: receipt.ReceivedAt.UTC().Format(time.RFC3339)})
@@ -102,8 +106,9 @@ func rejectFields(c echo.Context, fields map[string]string, what string) error {
 		return &web.APIError{Status: http.StatusBadRequest, Code: "invalid_json",
 			Message: "The body is not a JSON object: see the example in the API documentation."}
 	}
+	web.NoteOutcome(c, "validation_failed")
 	return c.JSON(http.StatusBadRequest, validationError{Code: "validation_failed",
-		Message: "Some fields of " + what + " are not valid; each is listed in fields.", Fields: fields})
+		Message: "Some fields of " + what + " are not valid; each is listed in fields.", RequestID: web.RequestID(c), Fields: fields})
 }
 
 // requestHash identifies a decoded request, so a retry with the same

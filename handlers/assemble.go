@@ -10,6 +10,7 @@ import (
 	"keydesk/keys"
 	"keydesk/keys/live"
 	"keydesk/web"
+	"keydesk/web/metrics"
 )
 
 // Config is what keydesk is assembled from.
@@ -23,16 +24,20 @@ type Config struct {
 	PublicURL string
 	// InstanceID and Addr name this process among the instances on one database.
 	InstanceID, Addr string
+	// Metrics receive the server's series; nil makes a registry of its own.
+	Metrics *metrics.Metrics
 }
 
 // App is keydesk assembled: the store, the live authentication state
 // following the store's change log, sessions and every route.
 type App struct {
-	Echo  *echo.Echo
-	Store *db.DB
-	Live  *live.State
-	clock web.Clock
-	log   *slog.Logger
+	Echo    *echo.Echo
+	Store   *db.DB
+	Live    *live.State
+	Metrics *metrics.Metrics
+	clock   web.Clock
+	log     *slog.Logger
+	h       *Handlers
 }
 
 // Assemble builds keydesk over cfg. It is the one place the server is
@@ -48,13 +53,24 @@ func Assemble(ctx context.Context, cfg Config) (*App, error) {
 	}
 	// Every committed change counts here, and on every instance, before the request that made it is answered.
 	cfg.Store.OnChange = state.Propagate
-	e := web.NewServer(web.Options{Logger: cfg.Logger, BehindProxy: cfg.BehindProxy})
-	New(Deps{
-		DB: cfg.Store, Live: state, Sealer: cfg.Sealer, Clock: cfg.Clock, Logger: cfg.Logger, PublicURL: cfg.PublicURL,
+	if cfg.Metrics == nil {
+		cfg.Metrics = metrics.New()
+	}
+	cfg.Metrics.ChangeLogLag(state.Lag)
+	cfg.Store.OnBatch = cfg.Metrics.ObserveBatch
+	e := web.NewServer(web.Options{Logger: cfg.Logger, BehindProxy: cfg.BehindProxy, Metrics: cfg.Metrics})
+	h := New(Deps{
+		DB: cfg.Store, Live: state, Sealer: cfg.Sealer, Clock: cfg.Clock, Logger: cfg.Logger, Metrics: cfg.Metrics, PublicURL: cfg.PublicURL,
 		Sessions: web.NewSessions(cfg.Store, cfg.Sealer.Derive("cookie-hash"), cfg.Sealer.Derive("cookie-block"), cfg.Clock),
-	}).Routes(e)
-	return &App{Echo: e, Store: cfg.Store, Live: state, clock: cfg.Clock, log: cfg.Logger}, nil
+	})
+	h.Routes(e)
+	return &App{Echo: e, Store: cfg.Store, Live: state, Metrics: cfg.Metrics, clock: cfg.Clock, log: cfg.Logger, h: h}, nil
 }
+
+// Drain starts a graceful stop: /readyz fails from now on, while every
+// other request is still served. It reports whether anything has asked
+// /readyz since the start, and so will take this instance out of rotation.
+func (a *App) Drain() (probed bool) { return a.h.drain() }
 
 // Run does the background work until ctx ends: following the change log
 // and the store's periodic writes and sweeps.

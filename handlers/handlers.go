@@ -9,6 +9,7 @@ import (
 	"keydesk/keys"
 	"keydesk/keys/live"
 	"keydesk/web"
+	"keydesk/web/metrics"
 )
 
 // Deps are what the handlers need, passed in by main.
@@ -22,6 +23,7 @@ type Deps struct {
 	// PublicURL is where people and integrations reach keydesk, e.g.
 	// https://keys.example.com (no trailing slash): every absolute link starts with it.
 	PublicURL string
+	Metrics   *metrics.Metrics
 }
 
 // Handlers serves every route of keydesk.
@@ -34,15 +36,20 @@ type Handlers struct {
 	log      *slog.Logger
 	// publicURL starts every absolute link keydesk sends out; never the request's Host.
 	publicURL string
+	metrics   *metrics.Metrics
 
+	ready          readiness
 	signIns        *web.SignInGuard
 	clientFailures *clientFailures
 }
 
 // New returns Handlers over deps.
 func New(d Deps) *Handlers {
+	if d.Metrics == nil {
+		d.Metrics = metrics.New()
+	}
 	return &Handlers{
-		db: d.DB, live: d.Live, sealer: d.Sealer, sessions: d.Sessions, now: d.Clock, log: d.Logger, publicURL: d.PublicURL,
+		db: d.DB, live: d.Live, sealer: d.Sealer, sessions: d.Sessions, now: d.Clock, log: d.Logger, publicURL: d.PublicURL, metrics: d.Metrics,
 		signIns:        web.NewSignInGuard(d.DB, d.Clock),
 		clientFailures: newClientFailures(d.Clock),
 	}

@@ -47,6 +47,7 @@ type testApp struct {
 	logs   *strings.Builder
 	dbPath string
 	echo   *echo.Echo
+	app    *App
 	stop   func()
 }
 
@@ -85,6 +86,18 @@ func (a *testApp) restart() *testApp {
 
 func startTestApp(t *testing.T, path string, sealer *keys.Sealer, clock *testClock) *testApp {
 	t.Helper()
+	return startTestAppWith(t, path, sealer, clock, false)
+}
+
+// newTestAppBehindProxy is newTestApp with KEYDESK_BEHIND_PROXY=1.
+func newTestAppBehindProxy(t *testing.T) *testApp {
+	t.Helper()
+	clock := &testClock{t: time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)}
+	return startTestAppWith(t, filepath.Join(t.TempDir(), "keydesk.db"), testSealer(t), clock, true)
+}
+
+func startTestAppWith(t *testing.T, path string, sealer *keys.Sealer, clock *testClock, behindProxy bool) *testApp {
+	t.Helper()
 	store, err := db.Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
@@ -94,7 +107,7 @@ func startTestApp(t *testing.T, path string, sealer *keys.Sealer, clock *testClo
 	logger := slog.New(slog.NewTextHandler(lockedWriter{w: logs, mu: &logMu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	// The server's address is the public URL, so it is known before the routes are built.
 	srv := httptest.NewUnstartedServer(nil)
-	app, err := Assemble(context.Background(), Config{Store: store, Sealer: sealer, Clock: clock.Now, Logger: logger,
+	app, err := Assemble(context.Background(), Config{Store: store, Sealer: sealer, Clock: clock.Now, Logger: logger, BehindProxy: behindProxy,
 		PublicURL: "http://" + srv.Listener.Addr().String(), InstanceID: fmt.Sprintf("%s-%d", t.Name(), instances.Add(1)), Addr: "test"})
 	if err != nil {
 		t.Fatal(err)
@@ -104,7 +117,7 @@ func startTestApp(t *testing.T, path string, sealer *keys.Sealer, clock *testClo
 	go func() { app.Run(ctx); close(ran) }()
 	srv.Config.Handler = app.Echo
 	srv.Start()
-	a := &testApp{t: t, srv: srv, db: store, sealer: sealer, clock: clock, logs: logs, dbPath: path, echo: app.Echo}
+	a := &testApp{t: t, srv: srv, db: store, sealer: sealer, clock: clock, logs: logs, dbPath: path, echo: app.Echo, app: app}
 	var once sync.Once
 	a.stop = func() { once.Do(func() { srv.Close(); cancel(); <-ran; store.Close() }) }
 	t.Cleanup(a.stop)

@@ -128,11 +128,19 @@ func TestInstancesStopServingWhileTheDatabaseIsAway(t *testing.T) {
 	if res.header.Get("Retry-After") == "" {
 		t.Error("503 without Retry-After")
 	}
+	a.clock.Advance(readyCacheFor) // past the cached answer of the database
+	if r := a.readyz(); r.status != 503 {
+		t.Errorf("readyz while the database is away: %d %q, want 503", r.status, r.body)
+	}
 	if page := admin.get("/settings/integrations"); page.status < 500 || !strings.Contains(page.body, `data-testid="error-page"`) {
 		t.Errorf("dashboard while the database is away: %d, want an error page", page.status)
 	}
 	restore()
 	tookUp, _ := until(200, 10*time.Second)
+	a.clock.Advance(readyCacheFor)
+	if r := a.readyz(); r.status != 200 {
+		t.Errorf("readyz once the database is back: %d %q, want 200", r.status, r.body)
+	}
 	t.Logf("database stopped: API refused after %v; restarted: API served again %v later (%v in all)",
 		tookDown.Round(time.Millisecond), tookUp.Round(time.Millisecond), time.Since(down).Round(time.Millisecond))
 }

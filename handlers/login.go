@@ -40,6 +40,7 @@ func (h *Handlers) loginSubmit(c echo.Context) error {
 	ctx := c.Request().Context()
 	attempt, err := h.signIns.Begin(ctx, email, c.RealIP())
 	if wait, throttled := web.IsThrottled(err); throttled {
+		h.metrics.SignInThrottled.Inc()
 		c.Response().Header().Set("Retry-After", fmt.Sprint(int(math.Ceil(wait.Seconds()))))
 		return render(http.StatusTooManyRequests, throttledMessage(wait))
 	}
@@ -55,6 +56,7 @@ func (h *Handlers) loginSubmit(c echo.Context) error {
 	ok := web.CheckPassword(u.PasswordHash, password) && err == nil && !u.Disabled
 	attempt.Checked()
 	if !ok {
+		h.metrics.SignInFailures.Inc()
 		if err := attempt.Failed(context.WithoutCancel(ctx)); err != nil {
 			return err
 		}

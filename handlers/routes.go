@@ -10,6 +10,7 @@ import (
 // Routes registers every route of keydesk on e: one table, read top to bottom.
 func (h *Handlers) Routes(e *echo.Echo) {
 	e.GET("/healthz", h.healthz)
+	e.GET("/readyz", h.readyz)
 
 	// The API: JSON, authenticated by key, token or signature — never by cookie.
 	api := e.Group("/api/v1")

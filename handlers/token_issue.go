@@ -10,6 +10,7 @@ import (
 
 	"keydesk/keys"
 	"keydesk/keys/live"
+	"keydesk/web"
 )
 
 // accessTokenLifetime is how long an access token lives (CarBuddii: 1800 s).
@@ -51,6 +52,7 @@ func (h *Handlers) tokenIssue(c echo.Context) error {
 		granted = asked
 	}
 	token, _ := h.live.MintToken(k, uint8(granted), accessTokenLifetime)
+	h.metrics.TokensIssued.Inc()
 	h.db.TouchAPIKey(k.ID, h.now())
 	body := make([]byte, 0, 160)
 	body = append(body, `{"access_token":"`...)
@@ -94,5 +96,6 @@ func (h *Handlers) authenticateClient(c echo.Context, req clientRequest) (*live.
 		return nil, errInvalidClient, nil
 	}
 	attempt.Succeeded()
+	web.NoteKey(c, k.ID)
 	return k, nil, nil
 }

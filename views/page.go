@@ -28,10 +28,11 @@ func (p Page) IsAdmin() bool { return p.Role == db.RoleAdmin }
 
 // ErrorVM is an error page.
 type ErrorVM struct {
-	Page    Page
-	Status  int
-	Title   string
-	Message string
+	Page      Page
+	Status    int
+	Title     string
+	Message   string
+	RequestID string // quoted to whoever runs keydesk
 }
 
 func formatTime(t time.Time) string {

@@ -16,6 +16,8 @@ type APIError struct {
 	Status  int    `json:"-"`
 	Code    string `json:"error"`
 	Message string `json:"error_description"`
+	// RequestID lets a client quote the request; set when the error is answered.
+	RequestID string `json:"request_id,omitempty"`
 }
 
 func (e *APIError) Error() string { return e.Code + ": " + e.Message }
@@ -41,15 +43,19 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		case IsTooLarge(err):
 			status, message = http.StatusRequestEntityTooLarge, "The request body is larger than 1 MiB."
 		}
+		id := RequestID(c)
 		if status >= 500 {
-			log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+			log.Error("request failed", "id", id, "method", c.Request().Method, "route", c.Path(), "err", err)
 		}
 		if strings.HasPrefix(c.Request().URL.Path, "/api/") {
-			if ae == nil {
-				ae = &APIError{Status: status, Code: apiCode(status), Message: message}
+			body := APIError{Status: status, Code: apiCode(status), Message: message}
+			if ae != nil {
+				body = *ae // a copy: some errors are shared values
 			}
+			body.RequestID = id
+			NoteOutcome(c, body.Code)
 			c.Response().Header().Set("Cache-Control", "no-store")
-			c.JSON(ae.Status, ae)
+			c.JSON(body.Status, &body)
 			return
 		}
 		if status == http.StatusNotFound && message == http.StatusText(404) {
@@ -59,7 +65,7 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			message = "That address does not take this kind of request."
 		}
 		Render(c, status, views.ErrorPage(views.ErrorVM{Page: PageFor(c, http.StatusText(status), ""),
-			Status: status, Title: http.StatusText(status), Message: message}))
+			Status: status, Title: http.StatusText(status), Message: message, RequestID: id}))
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"keydesk/static"
+	"keydesk/web/metrics"
 )
 
 // Clock tells the time; tests pass a fake one.
@@ -28,6 +29,8 @@ type Options struct {
 	Logger *slog.Logger
 	// BehindProxy trusts X-Forwarded-For and X-Forwarded-Proto from the proxy in front.
 	BehindProxy bool
+	// Metrics records every request; nil records into series nobody serves.
+	Metrics *metrics.Metrics
 }
 
 // NewServer returns an Echo server with keydesk's middleware installed.
@@ -39,42 +42,21 @@ func NewServer(o Options) *echo.Echo {
 		e.IPExtractor = echo.ExtractIPFromXFFHeader()
 	}
 	e.HTTPErrorHandler = errorHandler(o.Logger)
+	if o.Metrics == nil {
+		o.Metrics = metrics.New()
+	}
+	e.Use(observe(o.Logger, o.Metrics, o.BehindProxy)) // first: it logs panics and errors too
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
 		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
-			o.Logger.Error("panic", "path", c.Request().URL.Path, "err", err, "stack", string(stack))
+			o.Logger.Error("panic", "id", RequestID(c), "route", c.Path(), "err", err, "stack", string(stack))
 			return err
 		},
 	}))
-	e.Use(requestLog(o.Logger))
 	e.Use(markHTTPS(o.BehindProxy))
 	e.Use(securityHeaders)
 	e.Use(bodyLimit)
 	e.GET("/static/*", staticHandler())
 	return e
-}
-
-// requestLog logs method, path (never the query, which could carry a secret
-// by mistake), status and duration.
-func requestLog(log *slog.Logger) echo.MiddlewareFunc {
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			start := time.Now()
-			err := next(c)
-			if err != nil {
-				c.Error(err)
-			}
-			status := c.Response().Status
-			if status >= 500 || log.Enabled(c.Request().Context(), slog.LevelDebug) {
-				path := c.Request().URL.Path
-				if strings.Contains(c.Path(), ":token") { // a one-time link's secret stays out of the log
-					path = c.Path()
-				}
-				log.Info("request", "method", c.Request().Method, "path", path,
-					"status", status, "ms", time.Since(start).Milliseconds(), "ip", c.RealIP())
-			}
-			return nil
-		}
-	}
 }
 
 const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
