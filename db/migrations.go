@@ -226,6 +226,23 @@ CREATE TABLE reveal_handles (
 	expires_at      INTEGER NOT NULL
 ) STRICT;
 `},
+	{7, "a key's lifecycle: expiry, IP allowlist, rate limits, v2-only signatures, pause, retiring after a roll", `
+ALTER TABLE api_keys ADD COLUMN expires_at INTEGER;
+ALTER TABLE api_keys ADD COLUMN ip_mode TEXT NOT NULL DEFAULT 'off' CHECK (ip_mode IN ('off', 'report', 'enforce'));
+ALTER TABLE api_keys ADD COLUMN ip_allow TEXT NOT NULL DEFAULT '';
+ALTER TABLE api_keys ADD COLUMN rate_limit INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE api_keys ADD COLUMN daily_lead_limit INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE api_keys ADD COLUMN require_v2 INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE api_keys ADD COLUMN paused_at INTEGER;
+-- After a roll that keeps the old key retiring: the key that replaced it, how
+-- long it lives on once that key is first used, the hard deadline, and when
+-- the countdown (once started) ends.
+ALTER TABLE api_keys ADD COLUMN replaced_by INTEGER REFERENCES api_keys(id);
+ALTER TABLE api_keys ADD COLUMN retire_window INTEGER;
+ALTER TABLE api_keys ADD COLUMN retire_by INTEGER;
+ALTER TABLE api_keys ADD COLUMN retire_at INTEGER;
+CREATE INDEX api_keys_retiring ON api_keys(retire_by) WHERE retire_by IS NOT NULL AND revoked_at IS NULL;
+`},
 }
 
 func (d *DB) migrateSQLite(ctx context.Context) error {

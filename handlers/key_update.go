@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"keydesk/db"
+	"keydesk/keys"
 	"keydesk/web"
 )
 
@@ -32,11 +33,12 @@ func (h *Handlers) keyUpdate(c echo.Context) error {
 	acc := viewer(c).Account
 	f := keyFormFrom(raw)
 	f.ID, f.Type, f.Mode = k.ID, k.Type, k.Mode
-	if errs := validateKeyForm(f, raw, acc, &k); len(errs) > 0 {
+	settings, errs := validateKeyForm(f, raw, acc, &k, h.now())
+	if len(errs) > 0 {
 		return renderKeyForm(c, http.StatusUnprocessableEntity, f, errs)
 	}
 	before := k
-	k.Name, k.Licenses, k.Settings = f.Name, orderedLicenses(f.Licenses), settingsOf(f)
+	k.Name, k.Licenses, k.Settings = f.Name, orderedLicenses(f.Licenses), settings
 	err = h.db.UpdateAPIKeySettings(c.Request().Context(), k, actor(c), h.now(), changes(before, k))
 	if isDuplicate(err) {
 		return renderKeyForm(c, http.StatusUnprocessableEntity, f, duplicateNameError(f.Name))
@@ -75,22 +77,7 @@ func changes(before, after db.APIKey) string {
 	if !slices.Equal(before.Licenses, after.Licenses) {
 		out = append(out, "licenses "+strings.Join(after.Licenses, ", "))
 	}
-	b, a := before.Settings, after.Settings
-	for _, f := range []struct {
-		label   string
-		changed bool
-	}{
-		{"theme", b.Theme != a.Theme}, {"PII mask", b.PIIMask != a.PIIMask},
-		{"redirect URL", b.RedirectURL != a.RedirectURL}, {"skip interior", b.SkipInterior != a.SkipInterior},
-		{"skip odometer", b.SkipOdometer != a.SkipOdometer}, {"disclosures", b.IncludeDisclosures != a.IncludeDisclosures},
-		{"announcements", b.IncludeAnnouncements != a.IncludeAnnouncements}, {"capture SMS", b.CaptureSMS != a.CaptureSMS},
-		{"results SMS", b.ResultsSMS != a.ResultsSMS}, {"wear and tear", b.WearAndTear != a.WearAndTear},
-		{"expired sessions", b.SessionExpiry != a.SessionExpiry},
-	} {
-		if f.changed {
-			out = append(out, f.label)
-		}
-	}
+	out = append(out, keys.Changes(before.Settings, after.Settings)...)
 	if len(out) == 0 {
 		return "no change"
 	}

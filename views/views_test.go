@@ -103,7 +103,7 @@ var now = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 func testKey(name string) db.APIKey {
 	return db.APIKey{ID: 7, AccountID: 1, Name: name, Type: db.Integration, Licenses: []string{db.LicenseLeads, db.LicenseCapture},
 		Mode: keys.Live, PublicKey: "kd_live_ABCDEFGHIJKLMNOPQRSTUV123456", SecretLast4: "wxyz",
-		Settings:  db.KeySettings{Theme: "pro", PIIMask: true, SkipOdometer: true, SessionExpiry: 48 * time.Hour},
+		Settings:  keys.Settings{Theme: "pro", PIIMask: true, SkipOdometer: true, SessionExpiry: 48 * time.Hour},
 		CreatedAt: now.Add(-3 * time.Minute), CreatedByEmail: "ann@example.com"}
 }
 
@@ -168,7 +168,7 @@ func TestFieldTiesLabelHelpAndErrorTogether(t *testing.T) {
 }
 
 func TestKeyFormLimitsAndGroups(t *testing.T) {
-	base := KeyFormVM{Form: KeyForm{Type: db.Integration, Theme: "lite", SessionExpiry: "24h"}, AccountLicenses: db.AllLicenses}
+	base := KeyFormVM{Form: KeyForm{Type: db.Integration, Values: map[string]string{"theme": "lite", "session_expiry": "24h"}}, AccountLicenses: db.AllLicenses}
 	d := render(t, KeyFormModal(base))
 	if got := attr(d.byID("f-name"), "maxlength"); got != "64" {
 		t.Errorf("name maxlength = %q, want 64 as validation", got)
