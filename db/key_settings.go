@@ -104,7 +104,6 @@ func (u unixDest) Scan(src any) error {
 	return nil
 }
 
-
 type ipModeDest struct{ m *keys.IPMode }
 
 func (d ipModeDest) Scan(src any) error {

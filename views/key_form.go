@@ -9,12 +9,12 @@ import (
 
 // KeyForm holds what was typed into the Create New Key / Edit settings form.
 type KeyForm struct {
-	ID                   int64 // 0 while creating
-	Type                 db.KeyType
-	Mode                 keys.Mode // shown, not editable, when editing
-	Name                 string
-	Licenses             []string
-	Live                 bool
+	ID       int64 // 0 while creating
+	Type     db.KeyType
+	Mode     keys.Mode // shown, not editable, when editing
+	Name     string
+	Licenses []string
+	Live     bool
 	// Values are the settings as typed, by form field (keys.Fields).
 	Values map[string]string
 }
