@@ -246,7 +246,10 @@ func (d *DB) RevokeAPIKey(ctx context.Context, accountID, id int64, by Actor, no
 // licenses and settings, in one transaction: the old key is revoked (its
 // tokens end, as with RevokeAPIKey) and the new one is live.
 // next carries the new pair: PublicKey, SecretSealed and SecretLast4.
-func (d *DB) RollAPIKey(ctx context.Context, accountID, id int64, next APIKey, by Actor, now time.Time) (old, rolled APIKey, err error) {
+// With retire set (Window and Deadline), the old key is not revoked but
+// retires: it works until the new one is first used, then for Window, and
+// never past Deadline.
+func (d *DB) RollAPIKey(ctx context.Context, accountID, id int64, next APIKey, retire *Retirement, by Actor, now time.Time) (old, rolled APIKey, err error) {
 	old, err = d.APIKey(ctx, accountID, id)
 	if err != nil {
 		return APIKey{}, APIKey{}, err
@@ -257,15 +260,29 @@ func (d *DB) RollAPIKey(ctx context.Context, accountID, id int64, next APIKey, b
 	rolled = old
 	rolled.PublicKey, rolled.SecretSealed, rolled.SecretLast4 = next.PublicKey, next.SecretSealed, next.SecretLast4
 	rolled.CreatedAt, rolled.CreatedBy, rolled.CreatedByEmail, rolled.LastUsedAt = now, by.UserID, by.Email, time.Time{}
+	detail := "replaced " + old.PublicKey + " by " + rolled.PublicKey
+	if retire != nil {
+		detail += fmt.Sprintf("; the old key works until the new one is first used, then for %s, at the latest until %s",
+			retire.Window, retire.Deadline.UTC().Format("2006-01-02 15:04 MST"))
+	}
 	err = d.inChangeTx(ctx, func(tx *changeTx) error {
-		if err := revokeKey(ctx, tx, old, by, now); err != nil {
+		if retire == nil {
+			if err := revokeKey(ctx, tx, old, by, now); err != nil {
+				return err
+			}
+		} else if err := retireKey(ctx, tx, old, *retire, now); err != nil {
 			return err
 		}
 		if err := insertKey(ctx, tx.Tx, &rolled); err != nil {
 			return err
 		}
+		if retire != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET replaced_by = ? WHERE id = ?`, rolled.ID, old.ID); err != nil {
+				return fmt.Errorf("db: roll key: %w", err)
+			}
+		}
 		if err := insertAudit(ctx, tx.Tx, AuditEvent{AccountID: accountID, Action: AuditRoll, KeyID: old.ID,
-			KeyName: old.Name, CreatedAt: now, Detail: "replaced " + old.PublicKey + " by " + rolled.PublicKey}, by); err != nil {
+			KeyName: old.Name, CreatedAt: now, Detail: detail}, by); err != nil {
 			return err
 		}
 		if err := insertAudit(ctx, tx.Tx, AuditEvent{AccountID: accountID, Action: AuditCreate, KeyID: rolled.ID,
@@ -277,7 +294,12 @@ func (d *DB) RollAPIKey(ctx context.Context, accountID, id int64, next APIKey, b
 	if err != nil {
 		return APIKey{}, APIKey{}, err
 	}
-	markRevoked(&old, by, now)
+	if retire == nil {
+		markRevoked(&old, by, now)
+	} else {
+		old.Retire = *retire
+		old.Retire.ReplacedBy, old.Retire.At = rolled.ID, time.Time{}
+	}
 	return old, rolled, nil
 }
 

@@ -242,6 +242,9 @@ ALTER TABLE api_keys ADD COLUMN retire_window INTEGER;
 ALTER TABLE api_keys ADD COLUMN retire_by INTEGER;
 ALTER TABLE api_keys ADD COLUMN retire_at INTEGER;
 CREATE INDEX api_keys_retiring ON api_keys(retire_by) WHERE retire_by IS NOT NULL AND revoked_at IS NULL;
+-- A retiring key keeps its name beside the key that replaced it.
+DROP INDEX api_keys_live_name;
+CREATE UNIQUE INDEX api_keys_live_name ON api_keys(account_id, name COLLATE NOCASE) WHERE revoked_at IS NULL AND retire_by IS NULL;
 `},
 }
 

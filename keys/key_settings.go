@@ -390,3 +390,29 @@ func checkAllowlistMode(s Settings) string {
 	}
 	return ""
 }
+
+// Choice is a listed duration of a form's select.
+type Choice struct {
+	Value    string
+	Duration time.Duration
+	Label    string
+}
+
+// RetireWindows are how long a rolled key may keep working after its
+// successor's first use; RetireDeadlines the hard deadlines after the roll.
+var (
+	RetireWindows = []Choice{{"15m", 15 * time.Minute, "15 minutes"}, {"1h", time.Hour, "1 hour"},
+		{"24h", 24 * time.Hour, "24 hours"}, {"7d", 7 * 24 * time.Hour, "7 days"}}
+	RetireDeadlines = []Choice{{"1d", 24 * time.Hour, "1 day"}, {"3d", 3 * 24 * time.Hour, "3 days"},
+		{"7d", 7 * 24 * time.Hour, "7 days"}}
+)
+
+// ChoiceByValue finds a choice by its form value.
+func ChoiceByValue(list []Choice, v string) (Choice, bool) {
+	for _, c := range list {
+		if c.Value == v {
+			return c, true
+		}
+	}
+	return Choice{}, false
+}

@@ -205,7 +205,7 @@ func TestKeyRowShowsActionsByRole(t *testing.T) {
 		link    string
 		actions []string
 	}{
-		{"admin", KeyRowVM{Key: testKey("DMS Sync"), Admin: true, Now: now}, "/settings/integrations/keys/7", []string{"open", "edit", "roll", "revoke"}},
+		{"admin", KeyRowVM{Key: testKey("DMS Sync"), Admin: true, Now: now}, "/settings/integrations/keys/7", []string{"open", "edit", "roll", "pause", "revoke"}},
 		{"admin, revoked key", KeyRowVM{Key: revoked, Admin: true, Now: now}, "/settings/integrations/keys/7", []string{"open"}},
 		{"dealer", KeyRowVM{Key: testKey("DMS Sync"), Now: now}, "/keys/7", []string{"open"}},
 	}
@@ -217,7 +217,7 @@ func TestKeyRowShowsActionsByRole(t *testing.T) {
 			}
 			var got []string
 			for a := range d.one("row-menu").Descendants() {
-				if a.Type == html.ElementNode && a.Data == "a" {
+				if a.Type == html.ElementNode && (a.Data == "a" || a.Data == "button") {
 					got = append(got, attr(a, "data-testid"))
 				}
 			}

@@ -125,7 +125,7 @@ func must(k *Key, err error) *Key {
 	return k
 }
 
-func first(k *Key, _ keys.AccessToken) *Key { return k }
+func first(k *Key, _ keys.AccessToken, _ error) *Key { return k }
 
 func TestChangesReachEveryInstanceBeforeTheyReturn(t *testing.T) {
 	f := newFixture(t)
