@@ -107,7 +107,7 @@ func testKey(t *testing.T, store *db.DB, sealer *keys.Sealer) (public, secret st
 	public, secret = keys.NewAPIKey(keys.Live), keys.NewSecret(keys.Live)
 	_, err = store.CreateAPIKey(ctx, db.APIKey{AccountID: accs[0].ID, Name: "Website form", Type: db.DigitalRequests,
 		Licenses: []string{db.LicenseLeads}, Mode: keys.Live, PublicKey: public, SecretSealed: sealer.Seal(secret, public),
-		SecretLast4: keys.Last4(secret), Settings: db.KeySettings{Theme: "lite", SessionExpiry: 24 * time.Hour},
+		SecretLast4: keys.Last4(secret), Settings: keys.Settings{Theme: "lite", SessionExpiry: 24 * time.Hour},
 		CreatedAt: time.Now()}, db.Actor{Email: "test", RemoteAddr: "127.0.0.1"})
 	if err != nil {
 		t.Fatal(err)

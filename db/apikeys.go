@@ -27,21 +27,6 @@ func (t KeyType) Scope() string {
 	return "write"
 }
 
-// KeySettings are the capture settings of a key (the PAVE model).
-type KeySettings struct {
-	Theme                string
-	PIIMask              bool
-	RedirectURL          string
-	SkipInterior         bool
-	SkipOdometer         bool
-	IncludeDisclosures   bool
-	IncludeAnnouncements bool
-	CaptureSMS           string
-	ResultsSMS           string
-	WearAndTear          bool
-	SessionExpiry        time.Duration
-}
-
 // APIKey is one key of an account. The secret is only ever held sealed.
 type APIKey struct {
 	ID             int64
@@ -53,7 +38,7 @@ type APIKey struct {
 	PublicKey      string
 	SecretSealed   []byte
 	SecretLast4    string
-	Settings       KeySettings
+	Settings       keys.Settings
 	CreatedAt      time.Time
 	CreatedBy      int64
 	CreatedByEmail string
@@ -63,6 +48,39 @@ type APIKey struct {
 	RevokedByEmail string
 	// TokenEpoch is in every access token of the key; bumping it ends them all.
 	TokenEpoch uint32
+	// PausedAt is when the key was paused; zero while it works.
+	PausedAt time.Time
+	Retire   Retirement
+}
+
+// Retirement is the wind-down of a key rolled with its old secret kept
+// working: until its successor is first used, then for Window, and never
+// past Deadline.
+type Retirement struct {
+	ReplacedBy int64
+	Window     time.Duration
+	Deadline   time.Time
+	At         time.Time // when the countdown ends, once the successor was used
+}
+
+// Retiring reports whether the key is winding down after a roll.
+func (k *APIKey) Retiring() bool { return !k.Retire.Deadline.IsZero() && !k.Revoked() }
+
+// RetiresAt is when a retiring key stops working: the end of its countdown,
+// or its hard deadline while the countdown has not started.
+func (k *APIKey) RetiresAt() time.Time {
+	if !k.Retire.At.IsZero() && k.Retire.At.Before(k.Retire.Deadline) {
+		return k.Retire.At
+	}
+	return k.Retire.Deadline
+}
+
+// Paused reports whether the key is paused.
+func (k *APIKey) Paused() bool { return !k.PausedAt.IsZero() }
+
+// Expired reports whether the key's expiry has passed at now.
+func (k *APIKey) Expired(now time.Time) bool {
+	return !k.Settings.ExpiresAt.IsZero() && !now.Before(k.Settings.ExpiresAt)
 }
 
 // Revoked reports whether the key can no longer authenticate.
@@ -75,11 +93,11 @@ type Actor struct {
 	RemoteAddr string
 }
 
-const keyColumns = `k.id, k.account_id, k.name, k.type, k.licenses, k.mode, k.public_key, k.secret_sealed, k.secret_last4,
-	k.theme, k.pii_mask, k.redirect_url, k.skip_interior, k.skip_odometer, k.include_disclosures, k.include_announcements,
-	k.capture_sms, k.results_sms, k.wear_and_tear, k.session_expiry,
+// keyColumns are the columns a key is read with: its own, then its settings.
+var keyColumns = `k.id, k.account_id, k.name, k.type, k.licenses, k.mode, k.public_key, k.secret_sealed, k.secret_last4,
 	k.created_at, coalesce(k.created_by, 0), coalesce(cu.email, ''), k.last_used_at,
-	k.revoked_at, coalesce(k.revoked_by, 0), coalesce(ru.email, ''), k.token_epoch`
+	k.revoked_at, coalesce(k.revoked_by, 0), coalesce(ru.email, ''), k.token_epoch,
+	k.paused_at, coalesce(k.replaced_by, 0), k.retire_window, k.retire_by, k.retire_at, ` + settingColumns("k.")
 
 const keyFrom = ` FROM api_keys k
 	LEFT JOIN users cu ON cu.id = k.created_by
@@ -103,15 +121,11 @@ func (d *DB) CreateAPIKey(ctx context.Context, k APIKey, by Actor) (APIKey, erro
 }
 
 func insertKey(ctx context.Context, tx *Tx, k *APIKey) error {
-	s := k.Settings
+	args := append([]any{k.AccountID, k.Name, string(k.Type), joinList(k.Licenses), string(k.Mode), k.PublicKey,
+		k.SecretSealed, k.SecretLast4, k.CreatedAt.Unix(), nullID(k.CreatedBy)}, settingArgs(&k.Settings)...)
 	err := tx.QueryRowContext(ctx, `INSERT INTO api_keys (account_id, name, type, licenses, mode, public_key,
-		secret_sealed, secret_last4, theme, pii_mask, redirect_url, skip_interior, skip_odometer,
-		include_disclosures, include_announcements, capture_sms, results_sms, wear_and_tear, session_expiry,
-		created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		k.AccountID, k.Name, string(k.Type), joinList(k.Licenses), string(k.Mode), k.PublicKey,
-		k.SecretSealed, k.SecretLast4, s.Theme, s.PIIMask, s.RedirectURL, s.SkipInterior, s.SkipOdometer,
-		s.IncludeDisclosures, s.IncludeAnnouncements, s.CaptureSMS, s.ResultsSMS, s.WearAndTear,
-		int64(s.SessionExpiry/time.Second), k.CreatedAt.Unix(), nullID(k.CreatedBy)).Scan(&k.ID)
+		secret_sealed, secret_last4, created_at, created_by, `+settingColumns("")+`)
+		VALUES (`+placeholders(len(args))+`) RETURNING id`, args...).Scan(&k.ID)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("db: key name %q: %w", k.Name, ErrDuplicate)
 	}
@@ -184,14 +198,9 @@ func (d *DB) LiveAPIKeys(ctx context.Context) ([]APIKey, error) {
 // type, mode or secret) and writes the audit entry, with detail saying what changed.
 func (d *DB) UpdateAPIKeySettings(ctx context.Context, k APIKey, by Actor, now time.Time, detail string) error {
 	return d.inChangeTx(ctx, func(tx *changeTx) error {
-		s := k.Settings
-		res, err := tx.ExecContext(ctx, `UPDATE api_keys SET name = ?, licenses = ?, theme = ?, pii_mask = ?,
-			redirect_url = ?, skip_interior = ?, skip_odometer = ?, include_disclosures = ?, include_announcements = ?,
-			capture_sms = ?, results_sms = ?, wear_and_tear = ?, session_expiry = ?
-			WHERE account_id = ? AND id = ? AND revoked_at IS NULL`,
-			k.Name, joinList(k.Licenses), s.Theme, s.PIIMask, s.RedirectURL, s.SkipInterior, s.SkipOdometer,
-			s.IncludeDisclosures, s.IncludeAnnouncements, s.CaptureSMS, s.ResultsSMS, s.WearAndTear,
-			int64(s.SessionExpiry/time.Second), k.AccountID, k.ID)
+		args := append(append([]any{k.Name, joinList(k.Licenses)}, settingArgs(&k.Settings)...), k.AccountID, k.ID)
+		res, err := tx.ExecContext(ctx, `UPDATE api_keys SET name = ?, licenses = ?, `+settingAssignments()+`
+			WHERE account_id = ? AND id = ? AND revoked_at IS NULL`, args...)
 		if isUniqueViolation(err) {
 			return fmt.Errorf("db: key name %q: %w", k.Name, ErrDuplicate)
 		}
@@ -237,7 +246,10 @@ func (d *DB) RevokeAPIKey(ctx context.Context, accountID, id int64, by Actor, no
 // licenses and settings, in one transaction: the old key is revoked (its
 // tokens end, as with RevokeAPIKey) and the new one is live.
 // next carries the new pair: PublicKey, SecretSealed and SecretLast4.
-func (d *DB) RollAPIKey(ctx context.Context, accountID, id int64, next APIKey, by Actor, now time.Time) (old, rolled APIKey, err error) {
+// With retire set (Window and Deadline), the old key is not revoked but
+// retires: it works until the new one is first used, then for Window, and
+// never past Deadline.
+func (d *DB) RollAPIKey(ctx context.Context, accountID, id int64, next APIKey, retire *Retirement, by Actor, now time.Time) (old, rolled APIKey, err error) {
 	old, err = d.APIKey(ctx, accountID, id)
 	if err != nil {
 		return APIKey{}, APIKey{}, err
@@ -248,15 +260,29 @@ func (d *DB) RollAPIKey(ctx context.Context, accountID, id int64, next APIKey, b
 	rolled = old
 	rolled.PublicKey, rolled.SecretSealed, rolled.SecretLast4 = next.PublicKey, next.SecretSealed, next.SecretLast4
 	rolled.CreatedAt, rolled.CreatedBy, rolled.CreatedByEmail, rolled.LastUsedAt = now, by.UserID, by.Email, time.Time{}
+	detail := "replaced " + old.PublicKey + " by " + rolled.PublicKey
+	if retire != nil {
+		detail += fmt.Sprintf("; the old key works until the new one is first used, then for %s, at the latest until %s",
+			retire.Window, retire.Deadline.UTC().Format("2006-01-02 15:04 MST"))
+	}
 	err = d.inChangeTx(ctx, func(tx *changeTx) error {
-		if err := revokeKey(ctx, tx, old, by, now); err != nil {
+		if retire == nil {
+			if err := revokeKey(ctx, tx, old, by, now); err != nil {
+				return err
+			}
+		} else if err := retireKey(ctx, tx, old, *retire, now); err != nil {
 			return err
 		}
 		if err := insertKey(ctx, tx.Tx, &rolled); err != nil {
 			return err
 		}
+		if retire != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET replaced_by = ? WHERE id = ?`, rolled.ID, old.ID); err != nil {
+				return fmt.Errorf("db: roll key: %w", err)
+			}
+		}
 		if err := insertAudit(ctx, tx.Tx, AuditEvent{AccountID: accountID, Action: AuditRoll, KeyID: old.ID,
-			KeyName: old.Name, CreatedAt: now, Detail: "replaced " + old.PublicKey + " by " + rolled.PublicKey}, by); err != nil {
+			KeyName: old.Name, CreatedAt: now, Detail: detail}, by); err != nil {
 			return err
 		}
 		if err := insertAudit(ctx, tx.Tx, AuditEvent{AccountID: accountID, Action: AuditCreate, KeyID: rolled.ID,
@@ -268,7 +294,12 @@ func (d *DB) RollAPIKey(ctx context.Context, accountID, id int64, next APIKey, b
 	if err != nil {
 		return APIKey{}, APIKey{}, err
 	}
-	markRevoked(&old, by, now)
+	if retire == nil {
+		markRevoked(&old, by, now)
+	} else {
+		old.Retire = *retire
+		old.Retire.ReplacedBy, old.Retire.At = rolled.ID, time.Time{}
+	}
 	return old, rolled, nil
 }
 
@@ -330,13 +361,12 @@ func (d *DB) overlayLastUsed(k *APIKey) {
 func scanAPIKey(s scanner) (APIKey, error) {
 	var k APIKey
 	var typ, licenses, mode string
-	var expiry, created int64
-	var lastUsed, revoked sql.NullInt64
-	st := &k.Settings
-	err := s.Scan(&k.ID, &k.AccountID, &k.Name, &typ, &licenses, &mode, &k.PublicKey, &k.SecretSealed, &k.SecretLast4,
-		&st.Theme, &st.PIIMask, &st.RedirectURL, &st.SkipInterior, &st.SkipOdometer, &st.IncludeDisclosures,
-		&st.IncludeAnnouncements, &st.CaptureSMS, &st.ResultsSMS, &st.WearAndTear, &expiry,
-		&created, &k.CreatedBy, &k.CreatedByEmail, &lastUsed, &revoked, &k.RevokedBy, &k.RevokedByEmail, &k.TokenEpoch)
+	var created int64
+	var lastUsed, revoked, paused, window, deadline, retireAt sql.NullInt64
+	dest := append([]any{&k.ID, &k.AccountID, &k.Name, &typ, &licenses, &mode, &k.PublicKey, &k.SecretSealed, &k.SecretLast4,
+		&created, &k.CreatedBy, &k.CreatedByEmail, &lastUsed, &revoked, &k.RevokedBy, &k.RevokedByEmail, &k.TokenEpoch,
+		&paused, &k.Retire.ReplacedBy, &window, &deadline, &retireAt}, settingDests(&k.Settings)...)
+	err := s.Scan(dest...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return APIKey{}, ErrNotFound
 	}
@@ -344,8 +374,9 @@ func scanAPIKey(s scanner) (APIKey, error) {
 		return APIKey{}, fmt.Errorf("db: scan key: %w", err)
 	}
 	k.Type, k.Mode, k.Licenses = KeyType(typ), keys.Mode(mode), splitList(licenses)
-	st.SessionExpiry = time.Duration(expiry) * time.Second
 	k.CreatedAt, k.LastUsedAt, k.RevokedAt = time.Unix(created, 0).UTC(), unixOrZero(lastUsed), unixOrZero(revoked)
+	k.PausedAt, k.Retire.Deadline, k.Retire.At = unixOrZero(paused), unixOrZero(deadline), unixOrZero(retireAt)
+	k.Retire.Window = time.Duration(window.Int64) * time.Second
 	return k, nil
 }
 

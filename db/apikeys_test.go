@@ -20,7 +20,7 @@ func testCreateAPIKeyRoundTrip(t *testing.T, dsn string) {
 	want := APIKey{AccountID: acc.ID, Name: "Website", Type: DigitalRequests,
 		Licenses: []string{LicenseLeads, LicenseCapture}, Mode: keys.Test,
 		PublicKey: keys.NewAPIKey(keys.Test), SecretSealed: []byte{1, 2, 3}, SecretLast4: "wxyz",
-		Settings: KeySettings{Theme: "pro", PIIMask: true, RedirectURL: "https://example.com/done",
+		Settings: keys.Settings{Theme: "pro", PIIMask: true, RedirectURL: "https://example.com/done",
 			SkipInterior: true, SkipOdometer: false, IncludeDisclosures: true, IncludeAnnouncements: false,
 			CaptureSMS: "Hi {customer}", ResultsSMS: "Done {link}", WearAndTear: true, SessionExpiry: 7 * 24 * time.Hour},
 		CreatedAt: fixtureNow, CreatedBy: u.ID}
@@ -211,7 +211,7 @@ func testUpdateAPIKeySettings(t *testing.T, dsn string) {
 	changed := k
 	changed.Name = "Storefront"
 	changed.Licenses = []string{LicenseLeads, LicenseCapture}
-	changed.Settings = KeySettings{Theme: "pro", PIIMask: true, RedirectURL: "https://example.com/x",
+	changed.Settings = keys.Settings{Theme: "pro", PIIMask: true, RedirectURL: "https://example.com/x",
 		CaptureSMS: "{dealer}", SessionExpiry: time.Hour}
 	// Type, mode and secret must never change through an update.
 	changed.Type, changed.Mode, changed.SecretLast4 = DigitalRequests, keys.Test, "zzzz"

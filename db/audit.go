@@ -15,6 +15,10 @@ const (
 	AuditRoll   = "roll"
 	// AuditEndTokens: every access token of a key was ended, the key kept.
 	AuditEndTokens = "end_tokens"
+	AuditPause     = "pause"
+	AuditResume    = "resume"
+	// AuditRetiring: a rolled key's countdown started (its successor was first used).
+	AuditRetiring = "retiring"
 )
 
 // AuditEvent is one line of an account's audit log.

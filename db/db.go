@@ -159,12 +159,20 @@ func (d *DB) RunBackground(ctx context.Context, now func() time.Time, idle time.
 	defer flush.Stop()
 	sweep := time.NewTicker(10 * time.Minute)
 	defer sweep.Stop()
+	retire := time.NewTicker(15 * time.Second)
+	defer retire.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-flush.C:
 			d.FlushLastUsed(ctx)
+		case <-retire.C:
+			// The live state refuses a retired key by the clock already; this makes it revoked for good.
+			d.Exclusively(ctx, "retire", func(ctx context.Context) error {
+				_, err := d.RevokeRetired(ctx, now())
+				return err
+			})
 		case <-sweep.C:
 			// One instance sweeps at a time.
 			d.Exclusively(ctx, "sweep", func(ctx context.Context) error {

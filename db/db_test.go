@@ -88,7 +88,7 @@ func fixtureKeyValue(acc Account, by User, name string) APIKey {
 	return APIKey{AccountID: acc.ID, Name: name, Type: Integration, Licenses: []string{LicenseLeads},
 		Mode: keys.Live, PublicKey: keys.NewAPIKey(keys.Live), SecretSealed: []byte("sealed"),
 		SecretLast4: "abcd", CreatedAt: fixtureNow, CreatedBy: by.ID,
-		Settings: KeySettings{Theme: "lite", SessionExpiry: 24 * time.Hour}}
+		Settings: keys.Settings{Theme: "lite", SessionExpiry: 24 * time.Hour}}
 }
 
 func TestOpenMigratesOnce(t *testing.T) { forEachBackend(t, testOpenMigratesOnce) }

@@ -288,6 +288,26 @@ INSERT INTO lead_days (account_id, mode, day, leads, first_id)
 	SELECT account_id, mode, received_at - received_at % 86400, count(*), min(id) FROM leads
 	GROUP BY account_id, mode, received_at - received_at % 86400;
 `},
+	{8, "a key's lifecycle: expiry, IP allowlist, rate limits, v2-only signatures, pause, retiring after a roll", `
+ALTER TABLE api_keys ADD COLUMN expires_at INTEGER;
+ALTER TABLE api_keys ADD COLUMN ip_mode TEXT NOT NULL DEFAULT 'off' CHECK (ip_mode IN ('off', 'report', 'enforce'));
+ALTER TABLE api_keys ADD COLUMN ip_allow TEXT NOT NULL DEFAULT '';
+ALTER TABLE api_keys ADD COLUMN rate_limit INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE api_keys ADD COLUMN daily_lead_limit INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE api_keys ADD COLUMN require_v2 INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE api_keys ADD COLUMN paused_at INTEGER;
+-- After a roll that keeps the old key retiring: the key that replaced it, how
+-- long it lives on once that key is first used, the hard deadline, and when
+-- the countdown (once started) ends.
+ALTER TABLE api_keys ADD COLUMN replaced_by INTEGER REFERENCES api_keys(id);
+ALTER TABLE api_keys ADD COLUMN retire_window INTEGER;
+ALTER TABLE api_keys ADD COLUMN retire_by INTEGER;
+ALTER TABLE api_keys ADD COLUMN retire_at INTEGER;
+CREATE INDEX api_keys_retiring ON api_keys(retire_by) WHERE retire_by IS NOT NULL AND revoked_at IS NULL;
+-- A retiring key keeps its name beside the key that replaced it.
+DROP INDEX api_keys_live_name;
+CREATE UNIQUE INDEX api_keys_live_name ON api_keys(account_id, name COLLATE NOCASE) WHERE revoked_at IS NULL AND retire_by IS NULL;
+`},
 }
 
 func (d *DB) migrateSQLite(ctx context.Context) error {

@@ -15,6 +15,7 @@ import (
 
 	"keydesk/db"
 	"keydesk/keys"
+	"keydesk/keys/live"
 	"keydesk/web"
 )
 
@@ -99,6 +100,7 @@ func (h *Handlers) api(need scopeSet, license string, fn apiHandler) echo.Handle
 		}
 		h.db.TouchAPIKey(caller.key.ID, h.now())
 		web.NoteKey(c, caller.key.ID)
+		h.setSunset(c, caller.key)
 		if caller.scope&need != need {
 			return bearerChallenge(c, http.StatusForbidden, "insufficient_scope",
 				"This call needs the "+need.String()+" scope, which this key's type does not grant.")
@@ -163,11 +165,25 @@ func (h *Handlers) authenticateBearer(c echo.Context, header string) (*apiCaller
 	if err != nil {
 		return nil, bearerChallenge(c, http.StatusUnauthorized, "invalid_token", "The access token is malformed.")
 	}
-	k, t := h.live.Token(token)
+	k, t, err := h.live.Token(token)
+	if r, ok := err.(*live.Refusal); ok {
+		return nil, bearerChallenge(c, http.StatusUnauthorized, r.Code, r.Message)
+	}
+	if err != nil {
+		return nil, err
+	}
 	if k == nil {
 		return nil, bearerChallenge(c, http.StatusUnauthorized, "invalid_token", "The access token is unknown, expired or revoked.")
 	}
 	return &apiCaller{key: &k.APIKey, account: k.Account, scope: scopeSet(t.Scope) & keyScope(k.Type), via: "bearer"}, nil
+}
+
+// setSunset announces when a key stops working (RFC 8594): a retiring key's
+// deadline, or an expiry that is near.
+func (h *Handlers) setSunset(c echo.Context, k *db.APIKey) {
+	if t := h.live.Sunset(k); !t.IsZero() {
+		c.Response().Header().Set("Sunset", t.UTC().Format(http.TimeFormat))
+	}
 }
 
 // bearerChallenge is an RFC 6750 §3 error: the WWW-Authenticate header and the same in the JSON body.
@@ -262,11 +278,18 @@ func (h *Handlers) verifySignature(c echo.Context, headers signatureHeaders) (*a
 		}
 	}
 	k, err := h.live.Signed(req.apiKey, check)
+	if r, ok := err.(*live.Refusal); ok {
+		return nil, &web.APIError{Status: http.StatusUnauthorized, Code: r.Code, Message: r.Message}
+	}
 	if err != nil {
 		return nil, err
 	}
 	if k == nil {
 		return nil, errBadSignature
+	}
+	if !req.v2 && k.Settings.RequireV2 {
+		return nil, &web.APIError{Status: http.StatusUnauthorized, Code: "signature_version_required",
+			Message: "This key takes body-signed requests only: send API-Signature-Version: 2 and sign the method, path, query and body (see the Developer docs)."}
 	}
 	return &apiCaller{key: &k.APIKey, account: k.Account, scope: keyScope(k.Type), via: "signature"}, nil
 }

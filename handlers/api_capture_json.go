@@ -131,7 +131,7 @@ func (in *captureSessionInput) normalize(now time.Time) map[string]string {
 }
 
 // apply returns the key's capture settings with the request's overrides.
-func (o captureOverrides) apply(k db.KeySettings) db.CaptureSettings {
+func (o captureOverrides) apply(k keys.Settings) db.CaptureSettings {
 	s := db.CaptureSettings{Theme: k.Theme, PIIMask: k.PIIMask, RedirectURL: k.RedirectURL,
 		SkipInterior: k.SkipInterior, SkipOdometer: k.SkipOdometer, IncludeDisclosures: k.IncludeDisclosures,
 		IncludeAnnouncements: k.IncludeAnnouncements, WearAndTear: k.WearAndTear}

@@ -17,7 +17,7 @@ const goodCapture = `{
 }`
 
 // captureSettings are the capture settings of the keys these tests make.
-var captureSettings = db.KeySettings{
+var captureSettings = keys.Settings{
 	Theme: "pro", PIIMask: true, RedirectURL: "https://dealer.example/thanks", SkipOdometer: true,
 	IncludeDisclosures: true, WearAndTear: true,
 	CaptureSMS:    "Hi {customer}, {dealer} asks you to photograph your {vehicle}: {link}",
@@ -25,7 +25,7 @@ var captureSettings = db.KeySettings{
 }
 
 // captureKey creates a key holding the capture license with settings.
-func (a *testApp) captureKey(acc db.Account, by db.User, name string, typ db.KeyType, mode keys.Mode, settings db.KeySettings) (db.APIKey, string) {
+func (a *testApp) captureKey(acc db.Account, by db.User, name string, typ db.KeyType, mode keys.Mode, settings keys.Settings) (db.APIKey, string) {
 	a.t.Helper()
 	public, secret := keys.NewAPIKey(mode), keys.NewSecret(mode)
 	k, err := a.db.CreateAPIKey(context.Background(), db.APIKey{

@@ -47,7 +47,7 @@ func Assemble(ctx context.Context, cfg Config) (*App, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	state, err := live.New(ctx, cfg.Store, live.Options{Sealer: cfg.Sealer, Clock: cfg.Clock, Logger: cfg.Logger,
-		InstanceID: cfg.InstanceID, Addr: cfg.Addr})
+		InstanceID: cfg.InstanceID, Addr: cfg.Addr, FirstUse: cfg.Store.StartRetiring})
 	if err != nil {
 		return nil, err
 	}

@@ -171,7 +171,7 @@ func (a *testApp) key(acc db.Account, by db.User, name string, typ db.KeyType, m
 	k, err := a.db.CreateAPIKey(context.Background(), db.APIKey{
 		AccountID: acc.ID, Name: name, Type: typ, Licenses: licenses, Mode: mode, PublicKey: public,
 		SecretSealed: a.sealer.Seal(secret, public), SecretLast4: keys.Last4(secret),
-		Settings:  db.KeySettings{Theme: "lite", SessionExpiry: 24 * time.Hour},
+		Settings:  keys.Settings{Theme: "lite", SessionExpiry: 24 * time.Hour},
 		CreatedAt: a.clock.Now(), CreatedBy: by.ID,
 	}, db.Actor{UserID: by.ID, Email: by.Email, RemoteAddr: "127.0.0.1"})
 	if err != nil {

@@ -25,7 +25,8 @@ func (h *Handlers) keyCreate(c echo.Context) error {
 	}
 	acc := viewer(c).Account
 	f := keyFormFrom(raw)
-	if errs := validateKeyForm(f, raw, acc, nil); len(errs) > 0 {
+	settings, errs := validateKeyForm(f, raw, acc, nil, h.now())
+	if len(errs) > 0 {
 		return renderKeyForm(c, http.StatusUnprocessableEntity, f, errs)
 	}
 	mode := keys.Test
@@ -37,7 +38,7 @@ func (h *Handlers) keyCreate(c echo.Context) error {
 	k, err := h.db.CreateAPIKey(c.Request().Context(), db.APIKey{
 		AccountID: acc.ID, Name: f.Name, Type: f.Type, Licenses: orderedLicenses(f.Licenses), Mode: mode,
 		PublicKey: public, SecretSealed: h.sealer.Seal(secret, public), SecretLast4: keys.Last4(secret),
-		Settings: settingsOf(f), CreatedAt: h.now(), CreatedBy: by.UserID,
+		Settings: settings, CreatedAt: h.now(), CreatedBy: by.UserID,
 	}, by)
 	if isDuplicate(err) {
 		return renderKeyForm(c, http.StatusUnprocessableEntity, f, duplicateNameError(f.Name))

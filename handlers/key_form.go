@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -33,55 +34,47 @@ func parseForm(c echo.Context) (url.Values, error) {
 
 // keyFormFrom reads the key form's fields as typed.
 func keyFormFrom(v url.Values) views.KeyForm {
-	on := func(name string) bool { return v.Get(name) != "" }
-	return views.KeyForm{
-		Type:                 db.KeyType(v.Get("type")),
-		Name:                 strings.TrimSpace(v.Get("name")),
-		Licenses:             v["licenses"],
-		Live:                 on("live"),
-		Theme:                v.Get("theme"),
-		PIIMask:              on("pii_mask"),
-		RedirectURL:          strings.TrimSpace(v.Get("redirect_url")),
-		SkipInterior:         on("skip_interior"),
-		SkipOdometer:         on("skip_odometer"),
-		IncludeDisclosures:   on("include_disclosures"),
-		IncludeAnnouncements: on("include_announcements"),
-		CaptureSMS:           v.Get("capture_sms"),
-		ResultsSMS:           v.Get("results_sms"),
-		WearAndTear:          on("wear_and_tear"),
-		SessionExpiry:        v.Get("session_expiry"),
-	}
-}
-
-// keyFormOf fills the form from a stored key, for editing.
-func keyFormOf(k db.APIKey) views.KeyForm {
-	s := k.Settings
 	f := views.KeyForm{
-		ID: k.ID, Type: k.Type, Mode: k.Mode, Name: k.Name, Licenses: k.Licenses, Live: k.Mode == keys.Live,
-		Theme: s.Theme, PIIMask: s.PIIMask, RedirectURL: s.RedirectURL, SkipInterior: s.SkipInterior,
-		SkipOdometer: s.SkipOdometer, IncludeDisclosures: s.IncludeDisclosures,
-		IncludeAnnouncements: s.IncludeAnnouncements, CaptureSMS: s.CaptureSMS, ResultsSMS: s.ResultsSMS,
-		WearAndTear: s.WearAndTear,
+		Type:     db.KeyType(v.Get("type")),
+		Name:     strings.TrimSpace(v.Get("name")),
+		Licenses: v["licenses"],
+		Live:     v.Get("live") != "",
+		Values:   map[string]string{"expires_on": v.Get("expires_on")},
 	}
-	if e, ok := keys.ExpiryByDuration(s.SessionExpiry); ok {
-		f.SessionExpiry = e.Value
+	for _, field := range keys.Fields {
+		f.Values[field.Name] = v.Get(field.Name)
 	}
 	return f
 }
 
+// keyFormOf fills the form from a stored key, for editing.
+func keyFormOf(k db.APIKey) views.KeyForm {
+	return views.KeyForm{ID: k.ID, Type: k.Type, Mode: k.Mode, Name: k.Name, Licenses: k.Licenses,
+		Live: k.Mode == keys.Live, Values: keys.FormValues(k.Settings)}
+}
+
 // newKeyForm is the form as it first opens: sensible defaults.
 func newKeyForm(t db.KeyType, acc db.Account) views.KeyForm {
-	f := views.KeyForm{Type: t, Theme: "lite", SessionExpiry: "24h", Live: true}
+	f := views.KeyForm{Type: t, Live: true, Values: keys.FormValues(keys.DefaultSettings())}
 	if len(acc.Licenses) == 1 {
 		f.Licenses = acc.Licenses
 	}
 	return f
 }
 
-// validateKeyForm checks every field and returns a message per bad field.
-// When editing, existing is the stored key: type and mode may not change.
-func validateKeyForm(f views.KeyForm, raw url.Values, acc db.Account, existing *db.APIKey) map[string]string {
-	errs := map[string]string{}
+// validateKeyForm checks every field and returns the settings read and a
+// message per bad field. When editing, existing is the stored key: type and
+// mode may not change, and its settings are what the form starts from.
+func validateKeyForm(f views.KeyForm, raw url.Values, acc db.Account, existing *db.APIKey, now time.Time) (keys.Settings, map[string]string) {
+	base := keys.DefaultSettings()
+	if existing != nil {
+		base = existing.Settings
+	}
+	settings, errs := keys.ParseSettings(base, f.V, now)
+	if f.Type != db.DigitalRequests {
+		delete(errs, "daily_lead_limit")
+		settings.DailyLeadLimit = 0
+	}
 	switch n := utf8.RuneCountInString(f.Name); {
 	case n == 0:
 		errs["name"] = `Give the key a name, such as "Main Website Lead Form".`
@@ -124,33 +117,7 @@ func validateKeyForm(f views.KeyForm, raw url.Values, acc db.Account, existing *
 		}
 		seen[l] = true
 	}
-	if f.Theme != "lite" && f.Theme != "pro" {
-		errs["theme"] = "Choose Lite or Pro."
-	}
-	if msg := keys.CheckRedirectURL(f.RedirectURL); msg != "" {
-		errs["redirect_url"] = msg
-	}
-	if msg := keys.CheckSMS(f.CaptureSMS); msg != "" {
-		errs["capture_sms"] = msg
-	}
-	if msg := keys.CheckSMS(f.ResultsSMS); msg != "" {
-		errs["results_sms"] = msg
-	}
-	if _, ok := keys.ExpiryByValue(f.SessionExpiry); !ok {
-		errs["session_expiry"] = "Choose one of the listed times, from 1 hour to 30 days."
-	}
-	return errs
-}
-
-// settingsOf turns a valid form into stored settings.
-func settingsOf(f views.KeyForm) db.KeySettings {
-	e, _ := keys.ExpiryByValue(f.SessionExpiry)
-	return db.KeySettings{
-		Theme: f.Theme, PIIMask: f.PIIMask, RedirectURL: f.RedirectURL, SkipInterior: f.SkipInterior,
-		SkipOdometer: f.SkipOdometer, IncludeDisclosures: f.IncludeDisclosures,
-		IncludeAnnouncements: f.IncludeAnnouncements, CaptureSMS: f.CaptureSMS, ResultsSMS: f.ResultsSMS,
-		WearAndTear: f.WearAndTear, SessionExpiry: e.Duration,
-	}
+	return settings, errs
 }
 
 // orderedLicenses keeps the licenses in the account's order, without repeats.

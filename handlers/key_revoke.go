@@ -34,10 +34,14 @@ func (h *Handlers) keyRevoke(c echo.Context) error {
 
 // renderConfirm asks to confirm a revoke or a roll, in the modal for htmx.
 func renderConfirm(c echo.Context, vm views.KeyConfirmVM) error {
+	return renderConfirmStatus(c, http.StatusOK, vm)
+}
+
+func renderConfirmStatus(c echo.Context, status int, vm views.KeyConfirmVM) error {
 	if web.IsHTMX(c) {
-		return web.Render(c, http.StatusOK, views.KeyConfirmModal(vm))
+		return web.Render(c, status, views.KeyConfirmModal(vm))
 	}
-	return web.Render(c, http.StatusOK, views.KeyConfirmPage(vm))
+	return web.Render(c, status, views.KeyConfirmPage(vm))
 }
 
 // changedTrigger is the HX-Trigger value after a key changed: the modal

@@ -28,11 +28,12 @@ func (h *Handlers) keyUpdate(c echo.Context) error {
 	acc := viewer(c).Account
 	f := keyFormFrom(raw)
 	f.ID, f.Type, f.Mode = k.ID, k.Type, k.Mode
-	if errs := validateKeyForm(f, raw, acc, &k); len(errs) > 0 {
+	settings, errs := validateKeyForm(f, raw, acc, &k, h.now())
+	if len(errs) > 0 {
 		return renderKeyForm(c, http.StatusUnprocessableEntity, f, errs)
 	}
 	before := k
-	k.Name, k.Licenses, k.Settings = f.Name, orderedLicenses(f.Licenses), settingsOf(f)
+	k.Name, k.Licenses, k.Settings = f.Name, orderedLicenses(f.Licenses), settings
 	err = h.db.UpdateAPIKeySettings(c.Request().Context(), k, actor(c), h.now(), editDetail(before, k))
 	if isDuplicate(err) {
 		return renderKeyForm(c, http.StatusUnprocessableEntity, f, duplicateNameError(f.Name))

@@ -60,6 +60,8 @@ func (h *Handlers) Routes(e *echo.Echo) {
 	admin.GET("/settings/integrations/keys/:id/roll", h.keyRollConfirm)
 	admin.POST("/settings/integrations/keys/:id/roll", h.keyRoll)
 	admin.POST("/settings/integrations/keys/:id/end-tokens", h.keyEndTokens)
+	admin.POST("/settings/integrations/keys/:id/pause", h.keyPause)
+	admin.POST("/settings/integrations/keys/:id/resume", h.keyResume)
 	admin.GET("/settings/audit", h.auditShow)
 	admin.GET("/settings/audit.csv", h.auditCSV)
 	admin.GET("/settings/users", h.usersShow)

@@ -51,14 +51,15 @@ func (h *Handlers) tokenIssue(c echo.Context) error {
 		}
 		granted = asked
 	}
-	token, _ := h.live.MintToken(k, uint8(granted), accessTokenLifetime)
+	token, t := h.live.MintToken(k, uint8(granted), accessTokenLifetime)
 	h.metrics.TokensIssued.Inc()
 	h.db.TouchAPIKey(k.ID, h.now())
+	h.setSunset(c, &k.APIKey)
 	body := make([]byte, 0, 160)
 	body = append(body, `{"access_token":"`...)
 	body = append(body, token...)
 	body = append(body, `","token_type":"Bearer","expires_in":`...)
-	body = strconv.AppendInt(body, int64(accessTokenLifetime/time.Second), 10)
+	body = strconv.AppendInt(body, int64(math.Ceil(t.ExpiresAt.Sub(h.now()).Seconds())), 10)
 	body = append(body, `,"scope":"`...)
 	body = append(body, granted.String()...)
 	body = append(body, `"}`...)
@@ -89,6 +90,14 @@ func (h *Handlers) authenticateClient(c echo.Context, req clientRequest) (*live.
 				strconv.Itoa(int(math.Ceil(wait.Seconds()))) + " s and try again."}, nil
 	}
 	k, err := h.live.Client(req.clientID, req.clientSecret)
+	if r, ok := err.(*live.Refusal); ok {
+		attempt.Succeeded() // the credentials were right
+		code := r.Code
+		if code == "key_expired" {
+			code = "invalid_client" // RFC 6749 §5.2; the description says it expired
+		}
+		return nil, &oauthError{http.StatusUnauthorized, code, r.Message}, nil
+	}
 	if err != nil {
 		return nil, nil, err
 	}

@@ -110,7 +110,7 @@
     if (target && target.id === "modal-body" && body().innerHTML.trim() !== "") {
       const m = modal();
       if (!m.open) m.showModal();
-      const focus = body().querySelector("[data-initial-focus], [autofocus], input:not([type=hidden]), button");
+      const focus = body().querySelector("[data-initial-focus]") || body().querySelector("[autofocus], input:not([type=hidden]), button");
       if (focus) focus.focus();
     }
   });

@@ -1,6 +1,9 @@
 package views
 
-import "keydesk/db"
+import (
+	"keydesk/db"
+	"keydesk/keys"
+)
 
 // KeyCreatedVM shows a new key and its secret, once.
 type KeyCreatedVM struct {
@@ -26,6 +29,18 @@ type KeyConfirmVM struct {
 	Key       db.APIKey
 	Action    string // "revoke" or "roll"
 	BackToKey bool   // opened from the key's page, which the action returns to
+	// Roll: what happens to the old key ("revoke" or "retire"), for how long
+	// after the new key's first use, the hard deadline, and what is wrong.
+	Old, Window, Deadline string
+	Error                 string
+}
+
+func durationOptions(list []keys.Choice) []Option {
+	out := make([]Option, len(list))
+	for i, c := range list {
+		out[i] = Option{Value: c.Value, Label: c.Label}
+	}
+	return out
 }
 
 func (vm KeyConfirmVM) verb() string {

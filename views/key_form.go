@@ -9,24 +9,21 @@ import (
 
 // KeyForm holds what was typed into the Create New Key / Edit settings form.
 type KeyForm struct {
-	ID                   int64 // 0 while creating
-	Type                 db.KeyType
-	Mode                 keys.Mode // shown, not editable, when editing
-	Name                 string
-	Licenses             []string
-	Live                 bool
-	Theme                string
-	PIIMask              bool
-	RedirectURL          string
-	SkipInterior         bool
-	SkipOdometer         bool
-	IncludeDisclosures   bool
-	IncludeAnnouncements bool
-	CaptureSMS           string
-	ResultsSMS           string
-	WearAndTear          bool
-	SessionExpiry        string
+	ID       int64 // 0 while creating
+	Type     db.KeyType
+	Mode     keys.Mode // shown, not editable, when editing
+	Name     string
+	Licenses []string
+	Live     bool
+	// Values are the settings as typed, by form field (keys.Fields).
+	Values map[string]string
 }
+
+// V is a setting's value as typed.
+func (f KeyForm) V(name string) string { return f.Values[name] }
+
+// On reports whether a setting's box is ticked.
+func (f KeyForm) On(name string) bool { return f.Values[name] != "" }
 
 // HasLicense reports whether the license box is ticked.
 func (f KeyForm) HasLicense(l string) bool { return slices.Contains(f.Licenses, l) }
@@ -41,12 +38,14 @@ type KeyFormVM struct {
 }
 
 // fieldOrder is the order of the form's fields, for focusing the first bad one.
-var fieldOrder = []string{"name", "licenses", "live", "theme", "redirect_url", "capture_sms", "results_sms", "session_expiry"}
+var fieldOrder = []string{"name", "licenses", "live", "theme", "redirect_url", "session_expiry",
+	"expires", "capture_sms", "results_sms"}
 
 // The collapsible groups of the form and the fields in each.
 var (
 	captureFields = []string{"theme", "redirect_url", "session_expiry"}
 	smsFields     = []string{"capture_sms", "results_sms"}
+	accessFields  = []string{"expires"}
 )
 
 // focus reports whether field should take the focus: the first field with an
@@ -108,6 +107,19 @@ func expiryOptions() []Option {
 	out := make([]Option, len(keys.Expiries))
 	for i, e := range keys.Expiries {
 		out[i] = Option{Value: e.Value, Label: e.Label}
+	}
+	return out
+}
+
+// keyExpiryOptions are the Expires choices; editing a key with an expiry
+// offers to keep it as it is.
+func (vm KeyFormVM) keyExpiryOptions() []Option {
+	var out []Option
+	if vm.Form.V("expires") == "keep" || vm.editing() && vm.Form.V("expires_on") != "" {
+		out = append(out, Option{Value: "keep", Label: "Unchanged (through " + vm.Form.V("expires_on") + ")"})
+	}
+	for _, e := range keys.KeyExpiries {
+		out = append(out, Option{Value: e.Value, Label: e.Label})
 	}
 	return out
 }

@@ -430,7 +430,7 @@ func keyForm(vm KeyFormVM) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if vm.Form.Theme != "pro" {
+			if vm.Form.V("theme") != "pro" {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, " checked")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -446,7 +446,7 @@ func keyForm(vm KeyFormVM) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if vm.Form.Theme == "pro" {
+			if vm.Form.V("theme") == "pro" {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 34, " checked")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -464,11 +464,11 @@ func keyForm(vm KeyFormVM) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		templ_7745c5c3_Err = SwitchField(FieldProps{ID: "f-pii", Name: "pii_mask", Label: "PII Mask",
-			Help: "Blur VINs, addresses and licence plates on photos, the results page and the condition report."}, vm.Form.PIIMask).Render(ctx, templ_7745c5c3_Buffer)
+			Help: "Blur VINs, addresses and licence plates on photos, the results page and the condition report."}, vm.Form.On("pii_mask")).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = Field(FieldProps{ID: "f-redirect", Name: "redirect_url", Label: "Redirect URL", Value: vm.Form.RedirectURL,
+		templ_7745c5c3_Err = Field(FieldProps{ID: "f-redirect", Name: "redirect_url", Label: "Redirect URL", Value: vm.Form.V("redirect_url"),
 			MaxLength: keys.MaxRedirectURL, InputMode: "url", Placeholder: "https://www.example.com/thanks",
 			Help:  "Optional. Where the customer goes when a capture is finished: an https:// address.",
 			Error: vm.Errors["redirect_url"], Autofocus: vm.focus("redirect_url")}).Render(ctx, templ_7745c5c3_Buffer)
@@ -491,7 +491,7 @@ func keyForm(vm KeyFormVM) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if vm.Form.SkipInterior {
+			if vm.Form.On("skip_interior") {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 37, " checked")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -501,7 +501,7 @@ func keyForm(vm KeyFormVM) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if vm.Form.SkipOdometer {
+			if vm.Form.On("skip_odometer") {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 39, " checked")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -511,7 +511,7 @@ func keyForm(vm KeyFormVM) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if vm.Form.IncludeDisclosures {
+			if vm.Form.On("include_disclosures") {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 41, " checked")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -521,7 +521,7 @@ func keyForm(vm KeyFormVM) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if vm.Form.IncludeAnnouncements {
+			if vm.Form.On("include_announcements") {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 43, " checked")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -539,12 +539,12 @@ func keyForm(vm KeyFormVM) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		templ_7745c5c3_Err = SwitchField(FieldProps{ID: "f-wear", Name: "wear_and_tear", Label: "Wear and Tear Estimates",
-			Help: "Add wear and tear estimates to the results page and the condition report PDF."}, vm.Form.WearAndTear).Render(ctx, templ_7745c5c3_Buffer)
+			Help: "Add wear and tear estimates to the results page and the condition report PDF."}, vm.Form.On("wear_and_tear")).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		templ_7745c5c3_Err = Field(FieldProps{ID: "f-expiry", Name: "session_expiry", Label: "Expired Sessions", Kind: "select",
-			Value: vm.Form.SessionExpiry, Options: expiryOptions(), Error: vm.Errors["session_expiry"], Autofocus: vm.focus("session_expiry"),
+			Value: vm.Form.V("session_expiry"), Options: expiryOptions(), Error: vm.Errors["session_expiry"], Autofocus: vm.focus("session_expiry"),
 			Help: "How long an unfinished capture session made with this key stays usable."}).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
@@ -553,53 +553,83 @@ func keyForm(vm KeyFormVM) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if vm.open(smsFields) {
+		if vm.open(accessFields) {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 46, " open")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 47, " data-testid=\"group-sms\"><summary>SMS texts <span class=\"muted small\">what the customer receives with the capture and results links</span></summary>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 47, " data-testid=\"group-access\"><summary>Expiry and signatures <span class=\"muted small\">when the key stops working, which signatures it takes</span></summary>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = Field(vm.smsField("capture_sms", "Customize Capture SMS", vm.Form.CaptureSMS, "Sent to the customer with the capture link.")).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = Field(FieldProps{ID: "f-expires", Name: "expires", Label: "Expires", Kind: "select", Value: vm.Form.V("expires"),
+			Options: vm.keyExpiryOptions(), Error: vm.Errors["expires"], Autofocus: vm.focus("expires"),
+			Help: "When the key stops working. Keys expiring within 14 days are flagged, and their API responses carry a Sunset header."}).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = Field(vm.smsField("results_sms", "Customize Results SMS", vm.Form.ResultsSMS, "Sent to the customer with the results link.")).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = Field(FieldProps{ID: "f-expires_on", Name: "expires_on", Label: "Expiry date (with \"On a date…\")", Kind: "date",
+			Value: vm.Form.V("expires_on"), Help: "The key works through this day (UTC)."}).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 48, "</details><div class=\"form-actions\"><a href=\"")
+		templ_7745c5c3_Err = SwitchField(FieldProps{ID: "f-require_v2", Name: "require_v2", Label: "Require body-signed requests",
+			Help: "Refuse PAVE-style (version 1) signatures: signed calls must send API-Signature-Version: 2, which binds the method, path and body."}, vm.Form.On("require_v2")).Render(ctx, templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 48, "</details> <details class=\"group\"")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		if vm.open(smsFields) {
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 49, " open")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 50, " data-testid=\"group-sms\"><summary>SMS texts <span class=\"muted small\">what the customer receives with the capture and results links</span></summary>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = Field(vm.smsField("capture_sms", "Customize Capture SMS", vm.Form.V("capture_sms"), "Sent to the customer with the capture link.")).Render(ctx, templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = Field(vm.smsField("results_sms", "Customize Results SMS", vm.Form.V("results_sms"), "Sent to the customer with the results link.")).Render(ctx, templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 51, "</details><div class=\"form-actions\"><a href=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var18 templ.SafeURL
 		templ_7745c5c3_Var18, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(vm.cancel()))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/key_form.templ`, Line: 111, Col: 39}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/key_form.templ`, Line: 121, Col: 39}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var18))
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 49, "\" class=\"btn\" data-close-modal>Cancel</a> <button type=\"submit\" class=\"btn btn-primary\" data-testid=\"submit\"><span class=\"when-idle\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 52, "\" class=\"btn\" data-close-modal>Cancel</a> <button type=\"submit\" class=\"btn btn-primary\" data-testid=\"submit\"><span class=\"when-idle\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		if vm.editing() {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 50, "Save settings")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 53, "Save settings")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		} else {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 51, "Create")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 54, "Create")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 52, "</span> <span class=\"when-busy\">Saving…</span></button></div></form>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 55, "</span> <span class=\"when-busy\">Saving…</span></button></div></form>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

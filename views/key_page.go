@@ -1,6 +1,8 @@
 package views
 
 import (
+	"time"
+
 	"keydesk/db"
 	"keydesk/keys"
 )
@@ -76,6 +78,31 @@ func actionWords(action string) string {
 		return "Revoked"
 	case db.AuditRoll:
 		return "Rolled"
+	case db.AuditPause:
+		return "Paused"
+	case db.AuditResume:
+		return "Resumed"
+	case db.AuditRetiring:
+		return "Retiring countdown started"
 	}
 	return action
+}
+
+// keyStatus is a key's state in one word, for its badge.
+func keyStatus(k db.APIKey, now time.Time) string {
+	switch {
+	case k.Revoked():
+		return "revoked"
+	case k.Retiring() && !now.Before(k.RetiresAt()):
+		return "retired"
+	case k.Retiring():
+		return "retiring"
+	case k.Paused():
+		return "paused"
+	case k.Expired(now):
+		return "expired"
+	case !k.Settings.ExpiresAt.IsZero() && k.Settings.ExpiresAt.Sub(now) <= keys.ExpiringSoon:
+		return "expiring"
+	}
+	return "active"
 }

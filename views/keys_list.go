@@ -106,6 +106,7 @@ type KeyRowVM struct {
 	Key   db.APIKey
 	Admin bool // link to the admin's key page and offer edit, roll and revoke
 	Now   time.Time
+	CSRF  string // for the one-click Pause and Resume
 }
 
 // KeysChanged is the event after which a key list fetches its sections again.

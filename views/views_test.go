@@ -103,7 +103,7 @@ var now = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 func testKey(name string) db.APIKey {
 	return db.APIKey{ID: 7, AccountID: 1, Name: name, Type: db.Integration, Licenses: []string{db.LicenseLeads, db.LicenseCapture},
 		Mode: keys.Live, PublicKey: "kd_live_ABCDEFGHIJKLMNOPQRSTUV123456", SecretLast4: "wxyz",
-		Settings:  db.KeySettings{Theme: "pro", PIIMask: true, SkipOdometer: true, SessionExpiry: 48 * time.Hour},
+		Settings:  keys.Settings{Theme: "pro", PIIMask: true, SkipOdometer: true, SessionExpiry: 48 * time.Hour},
 		CreatedAt: now.Add(-3 * time.Minute), CreatedByEmail: "ann@example.com"}
 }
 
@@ -168,7 +168,7 @@ func TestFieldTiesLabelHelpAndErrorTogether(t *testing.T) {
 }
 
 func TestKeyFormLimitsAndGroups(t *testing.T) {
-	base := KeyFormVM{Form: KeyForm{Type: db.Integration, Theme: "lite", SessionExpiry: "24h"}, AccountLicenses: db.AllLicenses}
+	base := KeyFormVM{Form: KeyForm{Type: db.Integration, Values: map[string]string{"theme": "lite", "session_expiry": "24h"}}, AccountLicenses: db.AllLicenses}
 	d := render(t, KeyFormModal(base))
 	if got := attr(d.byID("f-name"), "maxlength"); got != "64" {
 		t.Errorf("name maxlength = %q, want 64 as validation", got)
@@ -205,7 +205,7 @@ func TestKeyRowShowsActionsByRole(t *testing.T) {
 		link    string
 		actions []string
 	}{
-		{"admin", KeyRowVM{Key: testKey("DMS Sync"), Admin: true, Now: now}, "/settings/integrations/keys/7", []string{"open", "edit", "roll", "revoke"}},
+		{"admin", KeyRowVM{Key: testKey("DMS Sync"), Admin: true, Now: now}, "/settings/integrations/keys/7", []string{"open", "edit", "roll", "pause", "revoke"}},
 		{"admin, revoked key", KeyRowVM{Key: revoked, Admin: true, Now: now}, "/settings/integrations/keys/7", []string{"open"}},
 		{"dealer", KeyRowVM{Key: testKey("DMS Sync"), Now: now}, "/keys/7", []string{"open"}},
 	}
@@ -217,7 +217,7 @@ func TestKeyRowShowsActionsByRole(t *testing.T) {
 			}
 			var got []string
 			for a := range d.one("row-menu").Descendants() {
-				if a.Type == html.ElementNode && a.Data == "a" {
+				if a.Type == html.ElementNode && (a.Data == "a" || a.Data == "button") {
 					got = append(got, attr(a, "data-testid"))
 				}
 			}

@@ -66,7 +66,7 @@ func main() {
 	public, secret := keys.NewAPIKey(keys.Live), keys.NewSecret(keys.Live)
 	if _, err := store.CreateAPIKey(ctx, db.APIKey{AccountID: acc.ID, Name: "known", Type: db.Integration,
 		Licenses: []string{db.LicenseLeads}, Mode: keys.Live, PublicKey: public, SecretSealed: sealer.Seal(secret, public),
-		SecretLast4: keys.Last4(secret), Settings: db.KeySettings{Theme: "lite", SessionExpiry: time.Hour}, CreatedAt: c.now()},
+		SecretLast4: keys.Last4(secret), Settings: keys.Settings{Theme: "lite", SessionExpiry: time.Hour}, CreatedAt: c.now()},
 		db.Actor{RemoteAddr: "127.0.0.1"}); err != nil {
 		log.Fatal(err)
 	}

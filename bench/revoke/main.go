@@ -68,7 +68,7 @@ func main() {
 		k, err := store.CreateAPIKey(ctx, db.APIKey{AccountID: acc.ID, Name: fmt.Sprintf("revoke bench %d", i),
 			Type: db.Integration, Licenses: []string{db.LicenseLeads}, Mode: keys.Live, PublicKey: public,
 			SecretSealed: sealer.Seal(secret, public), SecretLast4: keys.Last4(secret),
-			Settings: db.KeySettings{Theme: "lite", SessionExpiry: time.Hour}, CreatedAt: time.Now(), CreatedBy: admin.ID},
+			Settings: keys.Settings{Theme: "lite", SessionExpiry: time.Hour}, CreatedAt: time.Now(), CreatedBy: admin.ID},
 			db.Actor{UserID: admin.ID, Email: admin.Email, RemoteAddr: "127.0.0.1"})
 		if err != nil {
 			log.Fatal(err)

@@ -62,7 +62,7 @@ func main() {
 		_, err := store.CreateAPIKey(ctx, db.APIKey{
 			AccountID: acc.ID, Name: name, Type: t, Licenses: []string{db.LicenseLeads}, Mode: keys.Live,
 			PublicKey: public, SecretSealed: sealer.Seal(secret, public), SecretLast4: keys.Last4(secret),
-			Settings:  db.KeySettings{Theme: "lite", SessionExpiry: 24 * time.Hour},
+			Settings:  keys.Settings{Theme: "lite", SessionExpiry: 24 * time.Hour},
 			CreatedAt: now, CreatedBy: admin.ID,
 		}, db.Actor{UserID: admin.ID, Email: admin.Email, RemoteAddr: "127.0.0.1"})
 		if err != nil {

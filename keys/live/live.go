@@ -82,7 +82,19 @@ type Options struct {
 	Logger *slog.Logger
 	// InstanceID and Addr name this instance in the instances table.
 	InstanceID, Addr string
+	// FirstUse records, through the change log, that a key which replaced a
+	// retiring one was used for the first time (it starts the countdown).
+	// It is called once per key and instance, off the request's path.
+	FirstUse func(ctx context.Context, successor int64, at time.Time) error
 }
+
+// Refusal is why a key whose credentials are right is refused right now.
+type Refusal struct {
+	Code    string // key_paused, key_expired
+	Message string
+}
+
+func (r *Refusal) Error() string { return r.Code + ": " + r.Message }
 
 // State is the live authentication state of one instance.
 type State struct {
@@ -92,6 +104,12 @@ type State struct {
 	now    func() time.Time
 	log    *slog.Logger
 	self   db.Instance
+
+	firstUse func(ctx context.Context, successor int64, at time.Time) error
+	// successors are the keys that replaced a retiring key whose countdown
+	// has not started, each with whether its first use was reported.
+	successors  map[int64]bool
+	nSuccessors atomic.Int32
 
 	mu       sync.RWMutex
 	byPublic map[string]*Key
@@ -110,7 +128,7 @@ type State struct {
 // New loads the live state from store.
 func New(ctx context.Context, store Store, o Options) (*State, error) {
 	s := &State{
-		store: store, sealer: o.Sealer, now: o.Clock, log: o.Logger,
+		store: store, sealer: o.Sealer, now: o.Clock, log: o.Logger, firstUse: o.FirstUse, successors: map[int64]bool{},
 		minter: keys.NewTokenMinter(o.Sealer.Derive("access-token-mac")),
 		self:   db.Instance{ID: o.InstanceID, Addr: o.Addr, StartedAt: time.Now()},
 		start:  time.Now(), wake: make(chan struct{}, 1),
@@ -177,6 +195,16 @@ func (s *State) put(k *Key) {
 		delete(s.byPublic, old.PublicKey)
 	}
 	s.byID[k.ID], s.byPublic[k.PublicKey] = k, k
+	if next := k.Retire.ReplacedBy; next != 0 {
+		if k.Retire.At.IsZero() {
+			if _, ok := s.successors[next]; !ok {
+				s.successors[next] = false
+			}
+		} else {
+			delete(s.successors, next)
+		}
+		s.nSuccessors.Store(int32(len(s.successors)))
+	}
 }
 
 func (s *State) drop(id int64) {
@@ -185,7 +213,70 @@ func (s *State) drop(id int64) {
 	if old := s.byID[id]; old != nil {
 		delete(s.byPublic, old.PublicKey)
 		delete(s.byID, id)
+		if next := old.Retire.ReplacedBy; next != 0 {
+			delete(s.successors, next)
+			s.nSuccessors.Store(int32(len(s.successors)))
+		}
 	}
+}
+
+// check says whether a key whose credentials are right may be used at now:
+// nil to refuse it as unknown (a retired key: its time is up), a Refusal
+// for a paused or expired key, or the key. A use of a key that replaced a
+// retiring one starts that one's countdown.
+func (s *State) check(k *Key) (*Key, error) {
+	now := s.now()
+	switch {
+	case k.Retiring() && !now.Before(k.RetiresAt()):
+		return nil, nil
+	case k.Paused():
+		return nil, &Refusal{Code: "key_paused", Message: "This API key is paused by its admin; it works again once they resume it."}
+	case k.Expired(now):
+		return nil, &Refusal{Code: "key_expired", Message: "This API key expired on " +
+			k.Settings.ExpiresAt.UTC().Format("2006-01-02 at 15:04 MST") + "; ask your admin for a new key."}
+	}
+	if s.nSuccessors.Load() > 0 {
+		s.firstUsed(k.ID, now)
+	}
+	return k, nil
+}
+
+// firstUsed reports the first use of a key that replaced a retiring one.
+func (s *State) firstUsed(id int64, at time.Time) {
+	s.mu.Lock()
+	reported, ok := s.successors[id]
+	if ok && !reported {
+		s.successors[id] = true
+	}
+	s.mu.Unlock()
+	if !ok || reported || s.firstUse == nil {
+		return
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := s.firstUse(ctx, id, at); err != nil {
+			s.log.Warn("live: recording a key's first use failed", "key", id, "err", err)
+			s.mu.Lock()
+			if _, ok := s.successors[id]; ok {
+				s.successors[id] = false // try again at the next use
+			}
+			s.mu.Unlock()
+		}
+	}()
+}
+
+// Sunset is when a key stops working, for the Sunset header (RFC 8594):
+// its retiring deadline, or its expiry when that is within keys.ExpiringSoon.
+// Zero when neither applies.
+func (s *State) Sunset(k *db.APIKey) time.Time {
+	if k.Retiring() {
+		return k.RetiresAt()
+	}
+	if e := k.Settings.ExpiresAt; !e.IsZero() && e.Sub(s.now()) <= keys.ExpiringSoon {
+		return e
+	}
+	return time.Time{}
 }
 
 // InSync reports whether this instance has read the change log recently
@@ -350,7 +441,7 @@ func (s *State) Client(public, secret string) (*Key, error) {
 	if subtle.ConstantTimeCompare([]byte(want), []byte(secret)) != 1 || k == nil {
 		return nil, nil
 	}
-	return k, nil
+	return s.check(k)
 }
 
 // Signed returns the key that signed a request, or nil when the signature
@@ -371,32 +462,49 @@ func (s *State) Signed(public string, check func(v *keys.Verifier, slug string) 
 	if !check(v, k.Account.Slug) {
 		return nil, nil
 	}
-	return k, nil
+	return s.check(k)
 }
 
-// MintToken returns a new access token of k with scope bits, living for lifetime.
+// MintToken returns a new access token of k with scope bits, living for
+// lifetime but never past the key's expiry or retirement.
 func (s *State) MintToken(k *Key, scope uint8, lifetime time.Duration) (string, keys.AccessToken) {
-	t := keys.AccessToken{KeyID: k.ID, Epoch: k.TokenEpoch, ExpiresAt: s.now().Add(lifetime), Scope: scope}
+	expires := s.now().Add(lifetime)
+	if e := k.Settings.ExpiresAt; !e.IsZero() && e.Before(expires) {
+		expires = e
+	}
+	if k.Retiring() && k.RetiresAt().Before(expires) {
+		expires = k.RetiresAt()
+	}
+	t := keys.AccessToken{KeyID: k.ID, Epoch: k.TokenEpoch, ExpiresAt: expires, Scope: scope}
 	token := s.minter.Mint(&t)
 	return token, t
 }
 
 // Token returns the key of a live access token and what the token says; nil
 // when the token is forged, expired, of an unusable key, of an older token
-// epoch, or revoked. It touches no database.
-func (s *State) Token(token string) (*Key, keys.AccessToken) {
+// epoch, or revoked; a Refusal when its key is paused or has expired. It
+// touches no database.
+func (s *State) Token(token string) (*Key, keys.AccessToken, error) {
 	t, err := s.minter.Parse(token)
 	if err != nil || !s.now().Before(t.ExpiresAt) {
-		return nil, keys.AccessToken{}
+		return nil, keys.AccessToken{}, nil
 	}
 	s.mu.RLock()
 	k := s.byID[t.KeyID]
 	_, revoked := s.revoked[t.ID]
 	s.mu.RUnlock()
-	if k == nil || revoked || k.TokenEpoch != t.Epoch {
-		return nil, keys.AccessToken{}
+	if k == nil || revoked {
+		return nil, keys.AccessToken{}, nil
 	}
-	return k, t
+	if k.Paused() { // its tokens ended with the pause; say why
+		_, err := s.check(k)
+		return nil, keys.AccessToken{}, err
+	}
+	if k.TokenEpoch != t.Epoch {
+		return nil, keys.AccessToken{}, nil
+	}
+	k, err = s.check(k)
+	return k, t, err
 }
 
 // ParseToken checks a token's tag only, for revoking one that may have expired.

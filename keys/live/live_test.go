@@ -69,7 +69,7 @@ func (f *fixture) key(t *testing.T, name string) (db.APIKey, string) {
 	public, secret := keys.NewAPIKey(keys.Live), keys.NewSecret(keys.Live)
 	k, err := f.store.CreateAPIKey(context.Background(), db.APIKey{AccountID: f.acc.ID, Name: name, Type: db.Integration,
 		Licenses: []string{db.LicenseLeads}, Mode: keys.Live, PublicKey: public, SecretSealed: f.sealer.Seal(secret, public),
-		SecretLast4: keys.Last4(secret), Settings: db.KeySettings{Theme: "lite", SessionExpiry: time.Hour}, CreatedAt: f.now}, f.admin)
+		SecretLast4: keys.Last4(secret), Settings: keys.Settings{Theme: "lite", SessionExpiry: time.Hour}, CreatedAt: f.now}, f.admin)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func must(k *Key, err error) *Key {
 	return k
 }
 
-func first(k *Key, _ keys.AccessToken) *Key { return k }
+func first(k *Key, _ keys.AccessToken, _ error) *Key { return k }
 
 func TestChangesReachEveryInstanceBeforeTheyReturn(t *testing.T) {
 	f := newFixture(t)

@@ -1,0 +1,75 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestBrowserRollWithGrace rolls a key keeping the old secret until the new
+// one is first used plus 15 minutes, uses both, moves the clock on and sees
+// the old key refused and shown revoked.
+func TestBrowserRollWithGrace(t *testing.T) {
+	ctx := newBrowser(t)
+	app := newTestApp(t)
+	f := app.apiFixture("acme")
+	base := app.srv.URL
+	page := fmt.Sprintf("%s/settings/integrations/keys/%d", base, f.rw.ID)
+	step(t, ctx, "set the window to desktop", emulate(1280, 900))
+	signIn(t, ctx, base, "admin@acme.test")
+	step(t, ctx, "open the roll dialog on the key's page",
+		chromedp.Navigate(page),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=key-page]`)),
+		clickHX(`[data-testid=key-actions] [data-testid=roll]`),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=roll-form]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid=old-retire]`)),
+		chromedp.SetValue(chromedp.CSS(`#f-window`), "15m"),
+	)
+	windowShot(t, ctx, "lifecycle-01-roll-dialog")
+	step(t, ctx, "roll, keeping the old key",
+		chromedp.Click(chromedp.CSS(`[data-testid=confirm-roll]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=retiring-note]`)),
+	)
+	newPublic := text(t, ctx, `[data-testid=new-api-key]`)
+	newSecret := text(t, ctx, `[data-testid=new-api-secret]`)
+	screenshot(t, ctx, "lifecycle-02-rolled")
+
+	r := app.call("GET", "/api/v1/key", "", "", signedHeaders("acme", f.rw.PublicKey, f.rwSecret, app.clock.Now()))
+	if r.status != http.StatusOK || r.header.Get("Sunset") == "" {
+		t.Fatalf("the old key after the roll: %d, Sunset %q", r.status, r.header.Get("Sunset"))
+	}
+	step(t, ctx, "the old key's page says Retiring",
+		chromedp.Navigate(page),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=retires-at]`)),
+	)
+	if s := text(t, ctx, `[data-testid=key-page] .badges`); !strings.Contains(s, "Retiring") {
+		t.Errorf("badges %q", s)
+	}
+	app.token(newPublic, newSecret)
+	eventually(t, "the countdown start", func() bool {
+		k, _ := app.db.APIKey(context.Background(), f.acc.ID, f.rw.ID)
+		return !k.Retire.At.IsZero()
+	})
+	step(t, ctx, "the countdown shows", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`[data-testid=retires-at]`)))
+	if s := text(t, ctx, `[data-testid=status]`); strings.Contains(s, "first used") {
+		t.Errorf("status still waits for the first use: %q", s)
+	}
+	screenshot(t, ctx, "lifecycle-03-retiring")
+
+	app.clock.Advance(16 * time.Minute)
+	expectError(t, app.call("GET", "/api/v1/key", "", "", signedHeaders("acme", f.rw.PublicKey, f.rwSecret, app.clock.Now())),
+		http.StatusUnauthorized, "invalid_signature")
+	if _, err := app.db.RevokeRetired(context.Background(), app.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	step(t, ctx, "the old key shows revoked", chromedp.Navigate(page), chromedp.WaitVisible(chromedp.CSS(`[data-testid=key-page]`)))
+	if s := text(t, ctx, `[data-testid=status]`); !strings.Contains(s, "Revoked") {
+		t.Errorf("status %q, want Revoked", s)
+	}
+	screenshot(t, ctx, "lifecycle-04-revoked")
+}
