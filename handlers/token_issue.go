@@ -82,8 +82,8 @@ func (h *Handlers) authenticateClient(c echo.Context, req clientRequest) (*live.
 	if kerr != nil || serr != nil || keyMode != secretMode {
 		return nil, errInvalidClient, nil
 	}
-	attempt, wait := h.clientFailures.Begin("addr:"+c.RealIP(), "key:"+req.clientID)
-	if attempt == nil {
+	addr := c.RealIP()
+	if wait, blocked := h.clientFailures.blocked(addr, req.clientID); blocked {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		return nil, &oauthError{http.StatusTooManyRequests, "invalid_client",
 			"Too many failed attempts with this API key or from this address: wait " +
@@ -91,7 +91,6 @@ func (h *Handlers) authenticateClient(c echo.Context, req clientRequest) (*live.
 	}
 	k, err := h.live.Client(req.clientID, req.clientSecret)
 	if r, ok := err.(*live.Refusal); ok {
-		attempt.Succeeded() // the credentials were right
 		code := r.Code
 		if code == "key_expired" {
 			code = "invalid_client" // RFC 6749 §5.2; the description says it expired
@@ -102,9 +101,9 @@ func (h *Handlers) authenticateClient(c echo.Context, req clientRequest) (*live.
 		return nil, nil, err
 	}
 	if k == nil {
+		h.clientFailures.failed(addr, req.clientID)
 		return nil, errInvalidClient, nil
 	}
-	attempt.Succeeded()
 	web.NoteKey(c, k.ID)
 	return k, nil, nil
 }

@@ -7,7 +7,8 @@ import (
 )
 
 // clientFailures throttles failed client authentication at the token and
-// revocation endpoints, per address and per API key.
+// revocation endpoints, per address and per API key. Only failures count:
+// a busy integration behind one address is never slowed by its successes.
 type clientFailures struct {
 	byAddr, byKey *web.Limiter
 }
@@ -19,27 +20,19 @@ func newClientFailures(now web.Clock) *clientFailures {
 	}
 }
 
-// clientAttempt is a counted attempt; Succeeded gives it back.
-type clientAttempt struct {
-	f         *clientFailures
-	addr, key string
+// blocked reports whether addr or key failed too often, and for how long still.
+func (f *clientFailures) blocked(addr, key string) (time.Duration, bool) {
+	if b, wait := f.byAddr.Blocked(addr); b {
+		return wait, true
+	}
+	if b, wait := f.byKey.Blocked(key); b {
+		return wait, true
+	}
+	return 0, false
 }
 
-// Begin counts an attempt from addr with key, or says how long to wait.
-func (f *clientFailures) Begin(addr, key string) (*clientAttempt, time.Duration) {
-	ok, wait := f.byAddr.Take(addr)
-	if !ok {
-		return nil, wait
-	}
-	if ok, wait := f.byKey.Take(key); !ok {
-		f.byAddr.Give(addr)
-		return nil, wait
-	}
-	return &clientAttempt{f: f, addr: addr, key: key}, 0
-}
-
-// Succeeded gives the attempt back: only failures count.
-func (a *clientAttempt) Succeeded() {
-	a.f.byAddr.Give(a.addr)
-	a.f.byKey.Give(a.key)
+// failed records a failed client authentication from addr with key.
+func (f *clientFailures) failed(addr, key string) {
+	f.byAddr.Fail(addr)
+	f.byKey.Fail(key)
 }

@@ -5,10 +5,11 @@ import (
 	"time"
 )
 
-// Limiter allows at most limit attempts per key in a fixed window, counted
-// when an attempt begins (so a burst cannot outrun it) and given back when
-// the attempt succeeds: what it ends up counting is failures. It lives in
-// one process; with several instances each counts on its own.
+// Limiter counts failures per key in a fixed window and reports a key as
+// blocked once it has failed limit times. Only failures count, so a busy
+// client that succeeds is never slowed; attempts already in flight when
+// the limit is reached may still fail (at most one per concurrent request).
+// It lives in one process: with several instances each counts on its own.
 type Limiter struct {
 	limit  int
 	window time.Duration
@@ -23,13 +24,25 @@ type limitBucket struct {
 	n     int
 }
 
-// NewLimiter allows limit attempts per key per window.
+// NewLimiter blocks a key for the rest of its window after limit failures.
 func NewLimiter(limit int, window time.Duration, now Clock) *Limiter {
 	return &Limiter{limit: limit, window: window, now: now, buckets: map[string]*limitBucket{}}
 }
 
-// Take counts an attempt under key, or says how long until one is allowed.
-func (l *Limiter) Take(key string) (bool, time.Duration) {
+// Blocked reports whether key has failed too often, and for how long still.
+func (l *Limiter) Blocked(key string) (bool, time.Duration) {
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.buckets[key]
+	if b == nil || !now.Before(b.start.Add(l.window)) || b.n < l.limit {
+		return false, 0
+	}
+	return true, b.start.Add(l.window).Sub(now)
+}
+
+// Fail records a failure under key.
+func (l *Limiter) Fail(key string) {
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -41,20 +54,7 @@ func (l *Limiter) Take(key string) (bool, time.Duration) {
 		b = &limitBucket{start: now}
 		l.buckets[key] = b
 	}
-	if b.n >= l.limit {
-		return false, b.start.Add(l.window).Sub(now)
-	}
 	b.n++
-	return true, 0
-}
-
-// Give hands back an attempt that succeeded.
-func (l *Limiter) Give(key string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if b := l.buckets[key]; b != nil && b.n > 0 {
-		b.n--
-	}
 }
 
 func (l *Limiter) sweep(now time.Time) {

@@ -11,24 +11,25 @@ func TestLimiter(t *testing.T) {
 	type step struct {
 		advance time.Duration
 		key     string
-		give    bool // the attempt succeeded
-		want    bool
+		fail    bool // record a failure after the check
+		blocked bool
 		wait    time.Duration
 	}
 	steps := []step{
-		{0, "a", false, true, 0}, {0, "a", false, true, 0}, {0, "a", true, true, 0}, // the success is given back
-		{0, "a", false, true, 0}, {10 * time.Second, "a", false, false, 50 * time.Second},
-		{0, "b", false, true, 0}, // keys are apart
-		{50 * time.Second, "a", false, true, 0},
+		{0, "a", true, false, 0}, {0, "a", true, false, 0},
+		{0, "a", false, false, 0}, // a success costs nothing
+		{0, "a", true, false, 0}, {10 * time.Second, "a", false, true, 50 * time.Second},
+		{0, "b", false, false, 0}, // keys are apart
+		{50 * time.Second, "a", false, false, 0},
 	}
 	for i, s := range steps {
 		c.advance(s.advance)
-		ok, wait := l.Take(s.key)
-		if ok != s.want || wait != s.wait {
-			t.Fatalf("step %d: Take = %v, %v; want %v, %v", i, ok, wait, s.want, s.wait)
+		blocked, wait := l.Blocked(s.key)
+		if blocked != s.blocked || wait != s.wait {
+			t.Fatalf("step %d: Blocked = %v, %v; want %v, %v", i, blocked, wait, s.blocked, s.wait)
 		}
-		if ok && s.give {
-			l.Give(s.key)
+		if s.fail {
+			l.Fail(s.key)
 		}
 	}
 }
