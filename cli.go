@@ -54,6 +54,8 @@ Environment (every command reads the same variables):
                           (default "Demo Dealership")
   KEYDESK_BEHIND_PROXY    set to 1 behind a reverse proxy, to trust its
                           X-Forwarded-For and X-Forwarded-Proto headers
+  KEYDESK_REQUEST_LOG_DAYS  days the per-key request log keeps each API
+                          request (default 30); hourly counts stay 400 days
 `
 
 // migrateCommand applies pending migrations (opening the store does) and exits.

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -55,6 +56,8 @@ func run(args []string, stdin io.Reader, stdout io.Writer, log *slog.Logger) err
 type config struct {
 	Addr, DBPath, DatabaseURL, MasterKey, AdminEmail, AdminPassword, AccountName string
 	BehindProxy                                                                  bool
+	// RequestLogDays is KEYDESK_REQUEST_LOG_DAYS as set, read by serve.
+	RequestLogDays string
 }
 
 // dsn is the database to open: the PostgreSQL URL when set, else the SQLite file.
@@ -76,14 +79,15 @@ func configFromEnv() config {
 		return fallback
 	}
 	return config{
-		Addr:          get("KEYDESK_ADDR", "127.0.0.1:8080"),
-		DBPath:        get("KEYDESK_DB", "keydesk.db"),
-		DatabaseURL:   os.Getenv("KEYDESK_DATABASE_URL"),
-		MasterKey:     os.Getenv("KEYDESK_MASTER_KEY"),
-		AdminEmail:    os.Getenv("KEYDESK_ADMIN_EMAIL"),
-		AdminPassword: os.Getenv("KEYDESK_ADMIN_PASSWORD"),
-		AccountName:   get("KEYDESK_ACCOUNT_NAME", "Demo Dealership"),
-		BehindProxy:   os.Getenv("KEYDESK_BEHIND_PROXY") == "1",
+		Addr:           get("KEYDESK_ADDR", "127.0.0.1:8080"),
+		DBPath:         get("KEYDESK_DB", "keydesk.db"),
+		DatabaseURL:    os.Getenv("KEYDESK_DATABASE_URL"),
+		MasterKey:      os.Getenv("KEYDESK_MASTER_KEY"),
+		AdminEmail:     os.Getenv("KEYDESK_ADMIN_EMAIL"),
+		AdminPassword:  os.Getenv("KEYDESK_ADMIN_PASSWORD"),
+		AccountName:    get("KEYDESK_ACCOUNT_NAME", "Demo Dealership"),
+		BehindProxy:    os.Getenv("KEYDESK_BEHIND_PROXY") == "1",
+		RequestLogDays: get("KEYDESK_REQUEST_LOG_DAYS", "30"),
 	}
 }
 
@@ -126,8 +130,12 @@ func serve(cfg config, log *slog.Logger) error {
 	if err := bootstrap(ctx, cfg, store, log); err != nil {
 		return err
 	}
+	days, err := strconv.Atoi(cfg.RequestLogDays)
+	if err != nil || days < 1 || days > 400 {
+		return fmt.Errorf("KEYDESK_REQUEST_LOG_DAYS must be a whole number of days from 1 to 400, not %q", cfg.RequestLogDays)
+	}
 	app, err := handlers.Assemble(ctx, handlers.Config{Store: store, Sealer: sealer, Clock: time.Now, Logger: log,
-		BehindProxy: cfg.BehindProxy, InstanceID: newInstanceID(), Addr: cfg.Addr})
+		BehindProxy: cfg.BehindProxy, InstanceID: newInstanceID(), Addr: cfg.Addr, RequestLogDays: days})
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,7 +23,8 @@ type LoggedRequest struct {
 	AccountID int64
 	KeyID     int64
 	// PublicKey names the key when the request did not reach a usable key
-	// (a revoked one): the writer finds its ids, off the request's path.
+	// (a revoked one) and KeyID is not known either; with AccountID 0 the
+	// writer finds the ids, off the request's path.
 	PublicKey string
 	Route     string
 	Status    int
@@ -180,11 +182,21 @@ func (l *RequestLog) resolveKeys(ctx context.Context, batch []LoggedRequest) []L
 	lookups := 0
 	out := batch[:0]
 	for _, r := range batch {
-		if r.KeyID == 0 && r.PublicKey != "" {
-			ids, ok := l.keys[r.PublicKey]
+		if r.AccountID == 0 && (r.KeyID != 0 || r.PublicKey != "") {
+			name := r.PublicKey
+			if r.KeyID != 0 {
+				name = strconv.FormatInt(r.KeyID, 10)
+			}
+			ids, ok := l.keys[name]
 			if !ok && lookups < maxLookups {
 				lookups++
-				k, err := l.d.APIKeyByPublic(ctx, r.PublicKey)
+				var k APIKey
+				var err error
+				if r.KeyID != 0 {
+					k, err = l.d.APIKeyByID(ctx, r.KeyID)
+				} else {
+					k, err = l.d.APIKeyByPublic(ctx, r.PublicKey)
+				}
 				if err == nil {
 					ids = [2]int64{k.AccountID, k.ID}
 				}
@@ -192,7 +204,7 @@ func (l *RequestLog) resolveKeys(ctx context.Context, batch []LoggedRequest) []L
 					if len(l.keys) > maxAgents {
 						clear(l.keys)
 					}
-					l.keys[r.PublicKey] = ids
+					l.keys[name] = ids
 				}
 			}
 			r.AccountID, r.KeyID = ids[0], ids[1]

@@ -75,7 +75,7 @@ type apiCaller struct {
 	key     *db.APIKey
 	account *db.Account
 	scope   scopeSet
-	via     string // "bearer" or "signature"
+	via     string // db.AuthBearer or db.AuthSignature
 }
 
 // apiHandler is an API handler that runs only for an authenticated caller.
@@ -86,12 +86,14 @@ type apiHandler func(c echo.Context, caller *apiCaller) error
 func (h *Handlers) api(need scopeSet, license string, fn apiHandler) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if err := h.inStep(c); err != nil {
+			h.nameCaller(c)
 			return err
 		}
 		caller, err := h.authenticate(c)
 		if err != nil {
 			return err
 		}
+		noteOf(c).key(caller.key, caller.via)
 		h.db.TouchAPIKey(caller.key.ID, h.now())
 		if caller.scope&need != need {
 			return bearerChallenge(c, http.StatusForbidden, "insufficient_scope",
@@ -158,9 +160,10 @@ func (h *Handlers) authenticateBearer(c echo.Context, header string) (*apiCaller
 	}
 	k, t := h.live.Token(token)
 	if k == nil {
+		noteOf(c).namedByToken(h.live, token)
 		return nil, bearerChallenge(c, http.StatusUnauthorized, "invalid_token", "The access token is unknown, expired or revoked.")
 	}
-	return &apiCaller{key: &k.APIKey, account: k.Account, scope: scopeSet(t.Scope) & keyScope(k.Type), via: "bearer"}, nil
+	return &apiCaller{key: &k.APIKey, account: k.Account, scope: scopeSet(t.Scope) & keyScope(k.Type), via: db.AuthBearer}, nil
 }
 
 // bearerChallenge is an RFC 6750 §3 error: the WWW-Authenticate header and the same in the JSON body.
@@ -222,6 +225,12 @@ func isLowerHex(s string, n int) bool {
 
 func (h *Handlers) authenticateSignature(c echo.Context, headers signatureHeaders) (*apiCaller, error) {
 	caller, err := h.verifySignature(c, headers)
+	if err != nil {
+		n := noteOf(c)
+		n.named(h.live, headers.apiKey, db.AuthSignature)
+		n.sent = &db.SentCredentials{Timestamp: headers.timestamp, Token: headers.token,
+			Version: c.Request().Header.Get(headerSignatureVersion)}
+	}
 	var aerr *web.APIError
 	if errors.As(err, &aerr) && aerr.Status == http.StatusUnauthorized {
 		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="keydesk"`)
@@ -247,7 +256,7 @@ func (h *Handlers) verifySignature(c echo.Context, headers signatureHeaders) (*a
 	if k == nil {
 		return nil, errBadSignature
 	}
-	return &apiCaller{key: &k.APIKey, account: k.Account, scope: keyScope(k.Type), via: "signature"}, nil
+	return &apiCaller{key: &k.APIKey, account: k.Account, scope: keyScope(k.Type), via: db.AuthSignature}, nil
 }
 
 // inStep refuses API calls while this instance is behind the change log: a

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -19,6 +20,8 @@ type Config struct {
 	Clock       web.Clock
 	Logger      *slog.Logger
 	BehindProxy bool
+	// RequestLogDays is how long the request log keeps each request (30 days when 0).
+	RequestLogDays int
 	// InstanceID and Addr name this process among the instances on one database.
 	InstanceID, Addr string
 }
@@ -29,8 +32,10 @@ type App struct {
 	Echo  *echo.Echo
 	Store *db.DB
 	Live  *live.State
-	clock web.Clock
-	log   *slog.Logger
+	// Requests is the request log's writer.
+	Requests *db.RequestLog
+	clock    web.Clock
+	log      *slog.Logger
 }
 
 // Assemble builds keydesk over cfg. It is the one place the server is
@@ -47,17 +52,25 @@ func Assemble(ctx context.Context, cfg Config) (*App, error) {
 	// Every committed change counts here, and on every instance, before the request that made it is answered.
 	cfg.Store.OnChange = state.Propagate
 	e := web.NewServer(web.Options{Logger: cfg.Logger, BehindProxy: cfg.BehindProxy})
+	days := cfg.RequestLogDays
+	if days <= 0 {
+		days = 30
+	}
+	requests := cfg.Store.NewRequestLog(cfg.Clock, time.Duration(days)*24*time.Hour, cfg.Logger)
 	New(Deps{
-		DB: cfg.Store, Live: state, Sealer: cfg.Sealer, Clock: cfg.Clock, Logger: cfg.Logger,
+		DB: cfg.Store, Live: state, Sealer: cfg.Sealer, Clock: cfg.Clock, Logger: cfg.Logger, Requests: requests,
 		Sessions: web.NewSessions(cfg.Store, cfg.Sealer.Derive("cookie-hash"), cfg.Sealer.Derive("cookie-block"), cfg.Clock),
 	}).Routes(e)
-	return &App{Echo: e, Store: cfg.Store, Live: state, clock: cfg.Clock, log: cfg.Logger}, nil
+	return &App{Echo: e, Store: cfg.Store, Live: state, Requests: requests, clock: cfg.Clock, log: cfg.Logger}, nil
 }
 
-// Run does the background work until ctx ends: following the change log
-// and the store's periodic writes and sweeps.
+// Run does the background work until ctx ends: following the change log,
+// writing the request log, and the store's periodic writes and sweeps.
 func (a *App) Run(ctx context.Context) {
 	go a.Live.Run(ctx)
 	go a.Store.ListenChanges(ctx, a.Live.Wake, a.log)
+	logged := make(chan struct{})
+	go func() { a.Requests.Run(ctx); close(logged) }()
 	a.Store.RunBackground(ctx, a.clock, web.IdleTimeout)
+	<-logged
 }

@@ -19,6 +19,7 @@ type Deps struct {
 	Sessions *web.Sessions
 	Clock    web.Clock
 	Logger   *slog.Logger
+	Requests *db.RequestLog
 }
 
 // Handlers serves every route of keydesk.
@@ -29,6 +30,9 @@ type Handlers struct {
 	sessions *web.Sessions
 	now      web.Clock
 	log      *slog.Logger
+	requests *db.RequestLog
+	// secretPrints keys the fingerprints of secrets sent to the token endpoint in vain.
+	secretPrints []byte
 
 	signIns        *web.SignInGuard
 	clientFailures *clientFailures
@@ -38,6 +42,7 @@ type Handlers struct {
 func New(d Deps) *Handlers {
 	return &Handlers{
 		db: d.DB, live: d.Live, sealer: d.Sealer, sessions: d.Sessions, now: d.Clock, log: d.Logger,
+		requests: d.Requests, secretPrints: d.Sealer.Derive("request-log-secret-print"),
 		signIns:        web.NewSignInGuard(d.DB, d.Clock),
 		clientFailures: newClientFailures(d.Clock),
 	}

@@ -47,7 +47,9 @@ type testApp struct {
 	logs   *strings.Builder
 	dbPath string
 	echo   *echo.Echo
-	stop   func()
+	// requests is the request log's writer: flushRequests writes it at once.
+	requests *db.RequestLog
+	stop     func()
 }
 
 func newTestApp(t *testing.T) *testApp {
@@ -101,7 +103,7 @@ func startTestApp(t *testing.T, path string, sealer *keys.Sealer, clock *testClo
 	ran := make(chan struct{})
 	go func() { app.Run(ctx); close(ran) }()
 	srv := httptest.NewServer(app.Echo)
-	a := &testApp{t: t, srv: srv, db: store, sealer: sealer, clock: clock, logs: logs, dbPath: path, echo: app.Echo}
+	a := &testApp{t: t, srv: srv, db: store, sealer: sealer, clock: clock, logs: logs, dbPath: path, echo: app.Echo, requests: app.Requests}
 	var once sync.Once
 	a.stop = func() { once.Do(func() { srv.Close(); cancel(); <-ran; store.Close() }) }
 	t.Cleanup(a.stop)

@@ -12,7 +12,7 @@ func (h *Handlers) Routes(e *echo.Echo) {
 	e.GET("/healthz", h.healthz)
 
 	// The API: JSON, authenticated by key, token or signature — never by cookie.
-	api := e.Group("/api/v1")
+	api := e.Group("/api/v1", h.logRequests)
 	api.POST("/auth/token", h.tokenIssue)
 	api.POST("/auth/revoke", h.tokenRevoke)
 	api.GET("/openapi.json", h.openAPI)

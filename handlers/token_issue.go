@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"keydesk/db"
 	"keydesk/keys"
 	"keydesk/keys/live"
 )
@@ -68,6 +69,7 @@ func (h *Handlers) tokenIssue(c echo.Context) error {
 // part. Repeated failures from one address or against one key are refused
 // for a while with 429, before any secret is compared.
 func (h *Handlers) authenticateClient(c echo.Context, req clientRequest) (*live.Key, *oauthError, error) {
+	noteOf(c).named(h.live, req.clientID, clientAuth(c, req))
 	if err := h.inStep(c); err != nil {
 		return nil, nil, err
 	}
@@ -81,6 +83,7 @@ func (h *Handlers) authenticateClient(c echo.Context, req clientRequest) (*live.
 	}
 	attempt, wait := h.clientFailures.Begin("addr:"+c.RealIP(), "key:"+req.clientID)
 	if attempt == nil {
+		h.noteSecretSent(c, req)
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		return nil, &oauthError{http.StatusTooManyRequests, "invalid_client",
 			"Too many failed attempts with this API key or from this address: wait " +
@@ -91,8 +94,15 @@ func (h *Handlers) authenticateClient(c echo.Context, req clientRequest) (*live.
 		return nil, nil, err
 	}
 	if k == nil {
+		h.noteSecretSent(c, req)
 		return nil, errInvalidClient, nil
 	}
 	attempt.Succeeded()
 	return k, nil, nil
+}
+
+// noteSecretSent keeps, for the signature debugger, a keyed fingerprint of
+// the secret a refused client sent: never the secret itself.
+func (h *Handlers) noteSecretSent(c echo.Context, req clientRequest) {
+	noteOf(c).sent = &db.SentCredentials{SecretPrint: keys.SecretPrint(h.secretPrints, req.clientSecret)}
 }
