@@ -15,6 +15,8 @@ const (
 	AuditRoll   = "roll"
 	// AuditEndTokens: every access token of a key was ended, the key kept.
 	AuditEndTokens = "end_tokens"
+	// AuditDebugSignatures: the signature-failure debugger of a key was opened.
+	AuditDebugSignatures = "debug_signatures"
 )
 
 // AuditEvent is one line of an account's audit log.
@@ -44,8 +46,17 @@ func insertAudit(ctx context.Context, tx *Tx, e AuditEvent, by Actor) error {
 
 // RecordReveal writes the audit entry for a secret shown to a person.
 func (d *DB) RecordReveal(ctx context.Context, k APIKey, by Actor, now time.Time) error {
+	return d.recordKeyEvent(ctx, k, AuditReveal, by, now)
+}
+
+// RecordSignatureDebug writes the audit entry for opening a key's signature-failure debugger.
+func (d *DB) RecordSignatureDebug(ctx context.Context, k APIKey, by Actor, now time.Time) error {
+	return d.recordKeyEvent(ctx, k, AuditDebugSignatures, by, now)
+}
+
+func (d *DB) recordKeyEvent(ctx context.Context, k APIKey, action string, by Actor, now time.Time) error {
 	return d.inTx(ctx, func(tx *Tx) error {
-		return insertAudit(ctx, tx, AuditEvent{AccountID: k.AccountID, Action: AuditReveal, KeyID: k.ID,
+		return insertAudit(ctx, tx, AuditEvent{AccountID: k.AccountID, Action: action, KeyID: k.ID,
 			KeyName: k.Name, CreatedAt: now}, by)
 	})
 }

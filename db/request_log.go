@@ -117,6 +117,9 @@ func (l *RequestLog) Record(r LoggedRequest) {
 	}
 }
 
+// Keep is how long the log keeps each request.
+func (l *RequestLog) Keep() time.Duration { return l.keep }
+
 // Dropped is how many requests were not logged because the writer fell behind.
 func (l *RequestLog) Dropped() int64 { return l.dropped.Load() }
 

@@ -33,7 +33,7 @@ func routeIn(codes []int, route string) bool {
 }
 
 // RequestHours returns the hourly counts of a key of the account (keyID 0:
-// of every key of the account) from from up to to, oldest first.
+// of every key of the account) from the hour of from to the hour of to, oldest first.
 func (d *DB) RequestHours(ctx context.Context, accountID, keyID int64, from, to time.Time) ([]HourCount, error) {
 	return queryAll(ctx, d.read, "request hours", func(s scanner) (HourCount, error) {
 		var h HourCount
@@ -43,8 +43,8 @@ func (d *DB) RequestHours(ctx context.Context, accountID, keyID int64, from, to 
 		h.Hour, h.Route, h.Outcome = time.Unix(hour*3600, 0).UTC(), nameOf(requestRoutes, route), nameOf(requestOutcomes, outcome)
 		return h, err
 	}, `SELECT hour, route, outcome, n FROM request_hours
-		WHERE account_id = ? AND key_id = ? AND hour >= ? AND hour < ? ORDER BY hour`,
-		accountID, keyID, from.Unix()/3600, (to.Unix()+3599)/3600)
+		WHERE account_id = ? AND key_id = ? AND hour >= ? AND hour <= ? ORDER BY hour`,
+		accountID, keyID, from.Unix()/3600, to.Unix()/3600)
 }
 
 // RequestCursor marks a place in a key's log, newest first: the zero cursor

@@ -52,5 +52,7 @@ func (h *Handlers) Routes(e *echo.Echo) {
 	admin.GET("/settings/integrations/keys/:id/roll", h.keyRollConfirm)
 	admin.POST("/settings/integrations/keys/:id/roll", h.keyRoll)
 	admin.POST("/settings/integrations/keys/:id/end-tokens", h.keyEndTokens)
+	admin.GET("/settings/integrations/keys/:id/usage", h.keyUsageShow)
+	admin.GET("/settings/integrations/keys/:id/signature-failures", h.keySignatureFailures)
 	admin.GET("/settings/audit", h.auditShow)
 }

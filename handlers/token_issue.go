@@ -79,6 +79,7 @@ func (h *Handlers) authenticateClient(c echo.Context, req clientRequest) (*live.
 	keyMode, kerr := keys.ParseAPIKey(req.clientID)
 	secretMode, serr := keys.ParseSecret(req.clientSecret)
 	if kerr != nil || serr != nil || keyMode != secretMode {
+		h.noteSecretSent(c, req)
 		return nil, errInvalidClient, nil
 	}
 	attempt, wait := h.clientFailures.Begin("addr:"+c.RealIP(), "key:"+req.clientID)
