@@ -36,7 +36,10 @@ func (h *Handlers) dashboardShow(c echo.Context) error {
 			lastUsed = k.LastUsedAt
 			vm.LastUsedName, vm.LastUsedAt = k.Name, lastUsed.Format("2006-01-02 15:04 UTC")
 		}
-		flags, _ := h.keyHealth(ctx, k, now, false)
+		flags, err := h.keyHealth(ctx, k, now, false)
+		if err != nil {
+			return err
+		}
 		health = append(health, flags...)
 	}
 	if vm.Page.IsAdmin() {
