@@ -85,6 +85,8 @@ Environment (every command reads the same variables):
   KEYDESK_DEBUG           set to 1 to serve pprof at /debug/pprof/ on the metrics address
   KEYDESK_DRAIN_DELAY     on SIGTERM, how long /readyz fails while requests are
                           still served, when something polls /readyz (default 5s)
+  KEYDESK_REQUEST_LOG_DAYS  days the per-key request log keeps each API
+                          request (default 30); hourly counts stay 400 days
 `
 
 // migrateCommand applies pending migrations (opening the store does) and exits.

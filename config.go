@@ -25,6 +25,8 @@ type config struct {
 	BehindProxy    bool
 	// Strict refuses to start on settings that are only warned about otherwise.
 	Strict bool
+	// RequestLogDays is how long the per-key request log keeps each request.
+	RequestLogDays int
 }
 
 const defaultMaxConnections = 4096
@@ -76,6 +78,10 @@ func configFromEnv() (config, error) {
 	check("KEYDESK_BEHIND_PROXY", err)
 	cfg.Strict, err = parseBool(os.Getenv("KEYDESK_STRICT"))
 	check("KEYDESK_STRICT", err)
+	days := get("KEYDESK_REQUEST_LOG_DAYS", "30")
+	if cfg.RequestLogDays, err = strconv.Atoi(days); err != nil || cfg.RequestLogDays < 1 || cfg.RequestLogDays > 400 {
+		check("KEYDESK_REQUEST_LOG_DAYS", fmt.Errorf("%q: use a whole number of days from 1 to 400", days))
+	}
 	return cfg, errors.Join(errs...)
 }
 

@@ -19,6 +19,8 @@ const (
 	AuditResume    = "resume"
 	// AuditRetiring: a rolled key's countdown started (its successor was first used).
 	AuditRetiring = "retiring"
+	// AuditDebugSignatures: the signature-failure debugger of a key was opened.
+	AuditDebugSignatures = "debug_signatures"
 )
 
 // AuditEvent is one line of an account's audit log.
@@ -51,8 +53,17 @@ func insertAudit(ctx context.Context, tx *Tx, e AuditEvent, by Actor) error {
 
 // RecordReveal writes the audit entry for a secret shown to a person.
 func (d *DB) RecordReveal(ctx context.Context, k APIKey, by Actor, now time.Time) error {
+	return d.recordKeyEvent(ctx, k, AuditReveal, by, now)
+}
+
+// RecordSignatureDebug writes the audit entry for opening a key's signature-failure debugger.
+func (d *DB) RecordSignatureDebug(ctx context.Context, k APIKey, by Actor, now time.Time) error {
+	return d.recordKeyEvent(ctx, k, AuditDebugSignatures, by, now)
+}
+
+func (d *DB) recordKeyEvent(ctx context.Context, k APIKey, action string, by Actor, now time.Time) error {
 	return d.inTx(ctx, func(tx *Tx) error {
-		return insertAudit(ctx, tx, AuditEvent{AccountID: k.AccountID, Action: AuditReveal, KeyID: k.ID,
+		return insertAudit(ctx, tx, AuditEvent{AccountID: k.AccountID, Action: action, KeyID: k.ID,
 			KeyName: k.Name, CreatedAt: now}, by)
 	})
 }

@@ -308,6 +308,60 @@ CREATE INDEX api_keys_retiring ON api_keys(retire_by) WHERE retire_by IS NOT NUL
 DROP INDEX api_keys_live_name;
 CREATE UNIQUE INDEX api_keys_live_name ON api_keys(account_id, name COLLATE NOCASE) WHERE revoked_at IS NULL AND retire_by IS NULL;
 `},
+	{9, "request log per key: requests, interned user agents, failed-signature details, hourly counts", `
+-- A user agent is stored once and referred to by id.
+CREATE TABLE request_agents (
+	id    INTEGER PRIMARY KEY,
+	agent TEXT NOT NULL UNIQUE
+) STRICT;
+
+-- One row per API request that named a key, kept KEYDESK_REQUEST_LOG_DAYS days.
+-- Compact on purpose: route, outcome and auth are codes (db/request_log.go),
+-- the client address is 4 or 16 bytes.
+CREATE TABLE request_log (
+	id         INTEGER PRIMARY KEY,
+	account_id INTEGER NOT NULL,
+	key_id     INTEGER NOT NULL,
+	at         INTEGER NOT NULL,
+	route      INTEGER NOT NULL,
+	status     INTEGER NOT NULL,
+	outcome    INTEGER NOT NULL,
+	auth       INTEGER NOT NULL,
+	latency_us INTEGER NOT NULL,
+	addr       BLOB,
+	agent_id   INTEGER
+) STRICT;
+CREATE INDEX request_log_key ON request_log(key_id, at);
+
+-- What the client sent with a failed signed or token request, for the
+-- signature debugger: never a secret of ours (a keyed fingerprint of the
+-- secret sent at the token endpoint, the client's own MAC of a failed
+-- signature).
+CREATE TABLE request_failures (
+	id             INTEGER PRIMARY KEY,
+	account_id     INTEGER NOT NULL,
+	key_id         INTEGER NOT NULL,
+	at             INTEGER NOT NULL,
+	route          INTEGER NOT NULL,
+	outcome        INTEGER NOT NULL,
+	sent_timestamp TEXT NOT NULL,
+	sent_token     TEXT NOT NULL,
+	sent_version   TEXT NOT NULL,
+	secret_print   BLOB
+) STRICT;
+CREATE INDEX request_failures_key ON request_failures(key_id, at);
+
+-- Requests per hour, key and outcome, kept 400 days; key_id 0 is the whole account.
+CREATE TABLE request_hours (
+	account_id INTEGER NOT NULL,
+	key_id     INTEGER NOT NULL,
+	hour       INTEGER NOT NULL,
+	route      INTEGER NOT NULL,
+	outcome    INTEGER NOT NULL,
+	n          INTEGER NOT NULL,
+	PRIMARY KEY (account_id, key_id, hour, route, outcome)
+) STRICT, WITHOUT ROWID;
+`},
 }
 
 func (d *DB) migrateSQLite(ctx context.Context) error {

@@ -294,6 +294,51 @@ CREATE INDEX api_keys_retiring ON api_keys(retire_by) WHERE retire_by IS NOT NUL
 DROP INDEX api_keys_live_name;
 CREATE UNIQUE INDEX api_keys_live_name ON api_keys(account_id, lower(name)) WHERE revoked_at IS NULL AND retire_by IS NULL;
 `},
+	{9, "request log per key: requests, interned user agents, failed-signature details, hourly counts", `
+CREATE TABLE request_agents (
+	id    BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	agent TEXT NOT NULL UNIQUE
+);
+
+CREATE TABLE request_log (
+	id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	account_id BIGINT NOT NULL,
+	key_id     BIGINT NOT NULL,
+	at         BIGINT NOT NULL,
+	route      SMALLINT NOT NULL,
+	status     SMALLINT NOT NULL,
+	outcome    SMALLINT NOT NULL,
+	auth       SMALLINT NOT NULL,
+	latency_us INTEGER NOT NULL,
+	addr       BYTEA,
+	agent_id   BIGINT
+);
+CREATE INDEX request_log_key ON request_log(key_id, at);
+
+CREATE TABLE request_failures (
+	id             BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	account_id     BIGINT NOT NULL,
+	key_id         BIGINT NOT NULL,
+	at             BIGINT NOT NULL,
+	route          SMALLINT NOT NULL,
+	outcome        SMALLINT NOT NULL,
+	sent_timestamp TEXT NOT NULL,
+	sent_token     TEXT NOT NULL,
+	sent_version   TEXT NOT NULL,
+	secret_print   BYTEA
+);
+CREATE INDEX request_failures_key ON request_failures(key_id, at);
+
+CREATE TABLE request_hours (
+	account_id BIGINT NOT NULL,
+	key_id     BIGINT NOT NULL,
+	hour       BIGINT NOT NULL,
+	route      SMALLINT NOT NULL,
+	outcome    SMALLINT NOT NULL,
+	n          BIGINT NOT NULL,
+	PRIMARY KEY (account_id, key_id, hour, route, outcome)
+);
+`},
 }
 
 // migratePostgres runs the pending PostgreSQL migrations under an advisory

@@ -81,7 +81,7 @@ type apiCaller struct {
 	key     *db.APIKey
 	account *db.Account
 	scope   scopeSet
-	via     string // "bearer" or "signature"
+	via     string // db.AuthBearer or db.AuthSignature
 }
 
 // apiHandler is an API handler that runs only for an authenticated caller.
@@ -92,12 +92,14 @@ type apiHandler func(c echo.Context, caller *apiCaller) error
 func (h *Handlers) api(need scopeSet, license string, fn apiHandler) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if err := h.inStep(c); err != nil {
+			h.nameCaller(c)
 			return err
 		}
 		caller, err := h.authenticate(c)
 		if err != nil {
 			return err
 		}
+		noteOf(c).key(caller.key, caller.via)
 		h.db.TouchAPIKey(caller.key.ID, h.now())
 		web.NoteKey(c, caller.key.ID)
 		h.setSunset(c, caller.key)
@@ -173,9 +175,10 @@ func (h *Handlers) authenticateBearer(c echo.Context, header string) (*apiCaller
 		return nil, err
 	}
 	if k == nil {
+		noteOf(c).namedByToken(h.live, token)
 		return nil, bearerChallenge(c, http.StatusUnauthorized, "invalid_token", "The access token is unknown, expired or revoked.")
 	}
-	return &apiCaller{key: &k.APIKey, account: k.Account, scope: scopeSet(t.Scope) & keyScope(k.Type), via: "bearer"}, nil
+	return &apiCaller{key: &k.APIKey, account: k.Account, scope: scopeSet(t.Scope) & keyScope(k.Type), via: db.AuthBearer}, nil
 }
 
 // setSunset announces when a key stops working (RFC 8594): a retiring key's
@@ -250,6 +253,12 @@ func isLowerHex(s string, n int) bool {
 
 func (h *Handlers) authenticateSignature(c echo.Context, headers signatureHeaders) (*apiCaller, error) {
 	caller, err := h.verifySignature(c, headers)
+	if err != nil {
+		n := noteOf(c)
+		n.named(h.live, headers.apiKey, db.AuthSignature)
+		n.sent = &db.SentCredentials{Timestamp: headers.timestamp, Token: headers.token,
+			Version: c.Request().Header.Get(headerSignatureVersion)}
+	}
 	var aerr *web.APIError
 	if errors.As(err, &aerr) && aerr.Status == http.StatusUnauthorized {
 		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="keydesk"`)
@@ -291,7 +300,7 @@ func (h *Handlers) verifySignature(c echo.Context, headers signatureHeaders) (*a
 		return nil, &web.APIError{Status: http.StatusUnauthorized, Code: "signature_version_required",
 			Message: "This key takes body-signed requests only: send API-Signature-Version: 2 and sign the method, path, query and body (see the Developer docs)."}
 	}
-	return &apiCaller{key: &k.APIKey, account: k.Account, scope: keyScope(k.Type), via: "signature"}, nil
+	return &apiCaller{key: &k.APIKey, account: k.Account, scope: keyScope(k.Type), via: db.AuthSignature}, nil
 }
 
 // hashBody reads the whole body (a body over the limit is refused with 413

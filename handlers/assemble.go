@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -22,6 +23,8 @@ type Config struct {
 	BehindProxy bool
 	// PublicURL is where people reach keydesk, for every absolute link it makes.
 	PublicURL string
+	// RequestLogDays is how long the request log keeps each request (30 days when 0).
+	RequestLogDays int
 	// InstanceID and Addr name this process among the instances on one database.
 	InstanceID, Addr string
 	// Metrics receive the server's series; nil makes a registry of its own.
@@ -38,6 +41,8 @@ type App struct {
 	clock   web.Clock
 	log     *slog.Logger
 	h       *Handlers
+	// Requests is the request log's writer.
+	Requests *db.RequestLog
 }
 
 // Assemble builds keydesk over cfg. It is the one place the server is
@@ -59,12 +64,18 @@ func Assemble(ctx context.Context, cfg Config) (*App, error) {
 	cfg.Metrics.ChangeLogLag(state.Lag)
 	cfg.Store.OnBatch = cfg.Metrics.ObserveBatch
 	e := web.NewServer(web.Options{Logger: cfg.Logger, BehindProxy: cfg.BehindProxy, Metrics: cfg.Metrics})
+	days := cfg.RequestLogDays
+	if days <= 0 {
+		days = 30
+	}
+	requests := cfg.Store.NewRequestLog(cfg.Clock, time.Duration(days)*24*time.Hour, cfg.Logger)
 	h := New(Deps{
 		DB: cfg.Store, Live: state, Sealer: cfg.Sealer, Clock: cfg.Clock, Logger: cfg.Logger, Metrics: cfg.Metrics, PublicURL: cfg.PublicURL,
+		Requests: requests,
 		Sessions: web.NewSessions(cfg.Store, cfg.Sealer.Derive("cookie-hash"), cfg.Sealer.Derive("cookie-block"), cfg.Clock),
 	})
 	h.Routes(e)
-	return &App{Echo: e, Store: cfg.Store, Live: state, Metrics: cfg.Metrics, clock: cfg.Clock, log: cfg.Logger, h: h}, nil
+	return &App{Echo: e, Store: cfg.Store, Live: state, Metrics: cfg.Metrics, Requests: requests, clock: cfg.Clock, log: cfg.Logger, h: h}, nil
 }
 
 // Drain starts a graceful stop: /readyz fails from now on, while every
@@ -77,5 +88,8 @@ func (a *App) Drain() (probed bool) { return a.h.drain() }
 func (a *App) Run(ctx context.Context) {
 	go a.Live.Run(ctx)
 	go a.Store.ListenChanges(ctx, a.Live.Wake, a.log)
+	logged := make(chan struct{})
+	go func() { a.Requests.Run(ctx); close(logged) }()
 	a.Store.RunBackground(ctx, a.clock, web.IdleTimeout)
+	<-logged
 }

@@ -1,7 +1,9 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -31,6 +33,33 @@ func (h *Handlers) dashboardShow(c echo.Context) error {
 		if vm.RecentEvents, err = h.db.AuditEvents(ctx, v.Account.ID, db.AuditFilter{Limit: 5}); err != nil {
 			return err
 		}
+		if vm.Usage, err = h.accountUsage(ctx, v.Account.ID, now); err != nil {
+			return err
+		}
 	}
 	return web.Render(c, http.StatusOK, views.Dashboard(vm))
+}
+
+// accountUsage is every key's traffic over the last 7 days and the health
+// flags of the account's keys, for the landing page.
+func (h *Handlers) accountUsage(ctx context.Context, accountID int64, now time.Time) (*views.AccountUsageVM, error) {
+	ks, err := h.db.AccountAPIKeys(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	var health []views.HealthFlag
+	for _, k := range ks {
+		flags, err := h.keyHealth(ctx, k, now, false)
+		if err != nil {
+			return nil, err
+		}
+		health = append(health, flags...)
+	}
+	span := 7 * 24 * time.Hour
+	hours, err := h.db.RequestHours(ctx, accountID, 0, now.Add(-span), now)
+	if err != nil {
+		return nil, err
+	}
+	return &views.AccountUsageVM{Chart: hourlyChart("account-chart", "API requests per hour to every key, last 7 days", hours, now, span),
+		Health: health[:min(len(health), 8)]}, nil
 }

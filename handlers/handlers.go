@@ -24,6 +24,7 @@ type Deps struct {
 	// https://keys.example.com (no trailing slash): every absolute link starts with it.
 	PublicURL string
 	Metrics   *metrics.Metrics
+	Requests  *db.RequestLog
 }
 
 // Handlers serves every route of keydesk.
@@ -37,6 +38,9 @@ type Handlers struct {
 	// publicURL starts every absolute link keydesk sends out; never the request's Host.
 	publicURL string
 	metrics   *metrics.Metrics
+	requests  *db.RequestLog
+	// secretPrints keys the fingerprints of secrets sent to the token endpoint in vain.
+	secretPrints []byte
 
 	ready          readiness
 	signIns        *web.SignInGuard
@@ -50,6 +54,7 @@ func New(d Deps) *Handlers {
 	}
 	return &Handlers{
 		db: d.DB, live: d.Live, sealer: d.Sealer, sessions: d.Sessions, now: d.Clock, log: d.Logger, publicURL: d.PublicURL, metrics: d.Metrics,
+		requests: d.Requests, secretPrints: d.Sealer.Derive("request-log-secret-print"),
 		signIns:        web.NewSignInGuard(d.DB, d.Clock),
 		clientFailures: newClientFailures(d.Clock),
 	}

@@ -48,7 +48,9 @@ type testApp struct {
 	dbPath string
 	echo   *echo.Echo
 	app    *App
-	stop   func()
+	// requests is the request log's writer: flushRequests writes it at once.
+	requests *db.RequestLog
+	stop     func()
 }
 
 func newTestApp(t *testing.T) *testApp {
@@ -117,7 +119,7 @@ func startTestAppWith(t *testing.T, path string, sealer *keys.Sealer, clock *tes
 	go func() { app.Run(ctx); close(ran) }()
 	srv.Config.Handler = app.Echo
 	srv.Start()
-	a := &testApp{t: t, srv: srv, db: store, sealer: sealer, clock: clock, logs: logs, dbPath: path, echo: app.Echo, app: app}
+	a := &testApp{t: t, srv: srv, db: store, sealer: sealer, clock: clock, logs: logs, dbPath: path, echo: app.Echo, app: app, requests: app.Requests}
 	var once sync.Once
 	a.stop = func() { once.Do(func() { srv.Close(); cancel(); <-ran; store.Close() }) }
 	t.Cleanup(a.stop)

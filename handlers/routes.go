@@ -13,7 +13,7 @@ func (h *Handlers) Routes(e *echo.Echo) {
 	e.GET("/readyz", h.readyz)
 
 	// The API: JSON, authenticated by key, token or signature — never by cookie.
-	api := e.Group("/api/v1")
+	api := e.Group("/api/v1", h.logRequests)
 	api.POST("/auth/token", h.tokenIssue)
 	api.POST("/auth/revoke", h.tokenRevoke)
 	api.GET("/openapi.json", h.openAPI)
@@ -62,6 +62,8 @@ func (h *Handlers) Routes(e *echo.Echo) {
 	admin.POST("/settings/integrations/keys/:id/end-tokens", h.keyEndTokens)
 	admin.POST("/settings/integrations/keys/:id/pause", h.keyPause)
 	admin.POST("/settings/integrations/keys/:id/resume", h.keyResume)
+	admin.GET("/settings/integrations/keys/:id/usage", h.keyUsageShow)
+	admin.GET("/settings/integrations/keys/:id/signature-failures", h.keySignatureFailures)
 	admin.GET("/settings/audit", h.auditShow)
 	admin.GET("/settings/audit.csv", h.auditCSV)
 	admin.GET("/settings/users", h.usersShow)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"keydesk/db"
 	"keydesk/keys"
 	"keydesk/keys/live"
 	"keydesk/web"
@@ -71,6 +72,7 @@ func (h *Handlers) tokenIssue(c echo.Context) error {
 // part. Repeated failures from one address or against one key are refused
 // for a while with 429, before any secret is compared.
 func (h *Handlers) authenticateClient(c echo.Context, req clientRequest) (*live.Key, *oauthError, error) {
+	noteOf(c).named(h.live, req.clientID, clientAuth(c, req))
 	if err := h.inStep(c); err != nil {
 		return nil, nil, err
 	}
@@ -80,10 +82,12 @@ func (h *Handlers) authenticateClient(c echo.Context, req clientRequest) (*live.
 	keyMode, kerr := keys.ParseAPIKey(req.clientID)
 	secretMode, serr := keys.ParseSecret(req.clientSecret)
 	if kerr != nil || serr != nil || keyMode != secretMode {
+		h.noteSecretSent(c, req)
 		return nil, errInvalidClient, nil
 	}
 	addr := c.RealIP()
 	if wait, blocked := h.clientFailures.blocked(addr, req.clientID); blocked {
+		h.noteSecretSent(c, req)
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		return nil, &oauthError{http.StatusTooManyRequests, "invalid_client",
 			"Too many failed attempts with this API key or from this address: wait " +
@@ -102,8 +106,15 @@ func (h *Handlers) authenticateClient(c echo.Context, req clientRequest) (*live.
 	}
 	if k == nil {
 		h.clientFailures.failed(addr, req.clientID)
+		h.noteSecretSent(c, req)
 		return nil, errInvalidClient, nil
 	}
 	web.NoteKey(c, k.ID)
 	return k, nil, nil
+}
+
+// noteSecretSent keeps, for the signature debugger, a keyed fingerprint of
+// the secret a refused client sent: never the secret itself.
+func (h *Handlers) noteSecretSent(c echo.Context, req clientRequest) {
+	noteOf(c).sent = &db.SentCredentials{SecretPrint: keys.SecretPrint(h.secretPrints, req.clientSecret)}
 }

@@ -512,3 +512,18 @@ func (s *State) ParseToken(token string) (keys.AccessToken, bool) {
 	t, err := s.minter.Parse(token)
 	return t, err == nil
 }
+
+// Named returns the usable key with this public key, or nil. It checks no
+// credential: it says which key a request named, for the request log.
+func (s *State) Named(public string) *Key {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.byPublic[public]
+}
+
+// ByID returns the usable key with this id, or nil; like Named, it checks no credential.
+func (s *State) ByID(id int64) *Key {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.byID[id]
+}

@@ -1,0 +1,183 @@
+package db
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"testing"
+	"time"
+)
+
+func TestRequestLog(t *testing.T) { forEachBackend(t, testRequestLog) }
+
+func testRequestLog(t *testing.T, dsn string) {
+	ctx := context.Background()
+	d := fixtureOpen(t, dsn)
+	acc, other := fixtureAccount(t, d, "usage"), fixtureAccount(t, d, "elsewhere")
+	u, ou := fixtureUser(t, d, acc, "a@usage.test"), fixtureUser(t, d, other, "a@elsewhere.test")
+	k, k2, foreign := fixtureKey(t, d, acc, u, "CRM"), fixtureKey(t, d, acc, u, "Web"), fixtureKey(t, d, other, ou, "CRM")
+	now := fixtureNow
+	clock := func() time.Time { return now }
+	l := d.NewRequestLog(clock, 30*24*time.Hour, nil)
+
+	at := func(min int) time.Time { return fixtureNow.Add(time.Duration(min) * time.Minute) }
+	v4, v6 := netip.MustParseAddr("203.0.113.7"), netip.MustParseAddr("2001:db8::1")
+	l.Record(LoggedRequest{At: at(-90), AccountID: acc.ID, KeyID: k.ID, Route: RouteToken, Status: 200, Outcome: OutcomeOK,
+		Auth: AuthBasic, Addr: v4, UserAgent: "curl/8.5.0", Latency: 1500 * time.Microsecond})
+	l.Record(LoggedRequest{At: at(-20), AccountID: acc.ID, KeyID: k.ID, Route: RouteToken, Status: 200, Outcome: OutcomeOK,
+		Auth: AuthBasic, Addr: v4, UserAgent: "curl/8.5.0"})
+	l.Record(LoggedRequest{At: at(-10), AccountID: acc.ID, KeyID: k.ID, Route: "GET /api/v1/leads", Status: 401,
+		Outcome: "invalid_signature", Auth: AuthSignature, Addr: v6, UserAgent: "integration/1.0",
+		Sent: &SentCredentials{Timestamp: "1732390000", Token: "ABCDEF", Version: ""}})
+	l.Record(LoggedRequest{At: at(-5), AccountID: acc.ID, KeyID: k.ID, Route: "POST /api/v1/leads", Status: 201,
+		Outcome: OutcomeOK, Auth: AuthBearer, Addr: netip.MustParseAddr("::ffff:198.51.100.2")})
+	l.Record(LoggedRequest{At: at(-5), AccountID: acc.ID, KeyID: k2.ID, Route: "POST /api/v1/leads", Status: 201, Outcome: OutcomeOK, Auth: AuthBearer})
+	l.Record(LoggedRequest{At: at(-4), AccountID: other.ID, KeyID: foreign.ID, Route: RouteToken, Status: 200, Outcome: OutcomeOK, Auth: AuthBasic})
+	// Named by public key only (as a revoked key's request is): found by the writer.
+	l.Record(LoggedRequest{At: at(-3), PublicKey: k2.PublicKey, Route: RouteToken, Status: 401, Outcome: "invalid_client", Auth: AuthForm})
+	l.Record(LoggedRequest{At: at(-3), PublicKey: "kd_live_not-a-key-of-ours", Route: RouteToken, Status: 401, Outcome: "invalid_client"})
+	if err := l.Flush(ctx); err != nil {
+		t.Fatalf("Flush: %v", err)
+	}
+
+	got, next, err := d.RecentRequests(ctx, acc.ID, k.ID, RequestFilter{})
+	if err != nil || len(got) != 4 || next != (RequestCursor{}) {
+		t.Fatalf("RecentRequests = %d rows, next %v, %v; want 4", len(got), next, err)
+	}
+	if r := got[1]; r.Outcome != "invalid_signature" || r.Addr != v6 || r.UserAgent != "integration/1.0" || r.Auth != AuthSignature || r.Status != 401 {
+		t.Errorf("second newest = %+v", r)
+	}
+	if r := got[0]; r.Addr != netip.MustParseAddr("198.51.100.2") {
+		t.Errorf("an IPv4-mapped address reads back as %v", r.Addr)
+	}
+	if r := got[3]; r.Latency != 1500*time.Microsecond || r.Route != RouteToken || r.At != at(-90) {
+		t.Errorf("oldest = %+v", r)
+	}
+	if rows, _, _ := d.RecentRequests(ctx, other.ID, k.ID, RequestFilter{}); len(rows) != 0 {
+		t.Errorf("another account reads %d rows of this key", len(rows))
+	}
+	if rows, _, _ := d.RecentRequests(ctx, acc.ID, k.ID, RequestFilter{Outcome: OutcomeFailed}); len(rows) != 1 {
+		t.Errorf("failed filter: %d rows, want 1", len(rows))
+	}
+	if rows, _, _ := d.RecentRequests(ctx, acc.ID, k2.ID, RequestFilter{Outcome: "invalid_client"}); len(rows) != 1 || rows[0].Auth != AuthForm {
+		t.Errorf("the request named by public key: %+v", rows)
+	}
+	page1, cur, err := d.RecentRequests(ctx, acc.ID, k.ID, RequestFilter{Limit: 3})
+	if err != nil || len(page1) != 3 || cur == (RequestCursor{}) {
+		t.Fatalf("page 1: %d rows, cursor %v, %v", len(page1), cur, err)
+	}
+	page2, cur2, err := d.RecentRequests(ctx, acc.ID, k.ID, RequestFilter{Limit: 3, Before: cur})
+	if err != nil || len(page2) != 1 || page2[0].ID != got[3].ID || cur2 != (RequestCursor{}) {
+		t.Fatalf("page 2: %+v, cursor %v, %v", page2, cur2, err)
+	}
+
+	if n, err := d.CountRequests(ctx, acc.ID, k.ID, RouteToken, OutcomeOK, now.Add(-30*time.Minute)); err != nil || n != 1 {
+		t.Errorf("tokens issued in 30 minutes = %d, %v; want 1", n, err)
+	}
+	addrs, err := d.TopAddresses(ctx, acc.ID, k.ID, now.Add(-24*time.Hour), 5)
+	if err != nil || len(addrs) != 3 || addrs[0].Addr != v4 || addrs[0].N != 2 || addrs[0].Failed != 0 {
+		t.Errorf("TopAddresses = %+v, %v", addrs, err)
+	}
+	fails, err := d.RequestFailures(ctx, acc.ID, k.ID, 10)
+	if err != nil || len(fails) != 1 || fails[0].Sent.Timestamp != "1732390000" || fails[0].Sent.Token != "ABCDEF" || fails[0].Outcome != "invalid_signature" {
+		t.Errorf("RequestFailures = %+v, %v", fails, err)
+	}
+	if fails, _ := d.RequestFailures(ctx, other.ID, k.ID, 10); len(fails) != 0 {
+		t.Errorf("another account reads this key's failures")
+	}
+
+	sum := func(hs []HourCount) (n int64) {
+		for _, h := range hs {
+			n += h.N
+		}
+		return n
+	}
+	keyHours, err := d.RequestHours(ctx, acc.ID, k.ID, now.Add(-24*time.Hour), now)
+	if err != nil || sum(keyHours) != 4 {
+		t.Fatalf("key hours = %+v, %v; want 4 requests", keyHours, err)
+	}
+	accHours, _ := d.RequestHours(ctx, acc.ID, 0, now.Add(-24*time.Hour), now)
+	if sum(accHours) != 6 {
+		t.Errorf("account hours count %d requests, want 6", sum(accHours))
+	}
+	// A second flush adds to the same hours.
+	l.Record(LoggedRequest{At: at(-1), AccountID: acc.ID, KeyID: k.ID, Route: RouteToken, Status: 200, Outcome: OutcomeOK})
+	if err := l.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if keyHours, _ = d.RequestHours(ctx, acc.ID, k.ID, now.Add(-24*time.Hour), now); sum(keyHours) != 5 {
+		t.Errorf("after a second flush the key has %d requests, want 5", sum(keyHours))
+	}
+
+	// Folding, 31 days on: the rows go, the hourly counts stay until 400 days.
+	now = now.Add(31 * 24 * time.Hour)
+	if err := l.Fold(ctx); err != nil {
+		t.Fatalf("Fold: %v", err)
+	}
+	if rows, _, _ := d.RecentRequests(ctx, acc.ID, k.ID, RequestFilter{}); len(rows) != 0 {
+		t.Errorf("%d rows survive folding", len(rows))
+	}
+	if fails, _ := d.RequestFailures(ctx, acc.ID, k.ID, 10); len(fails) != 0 {
+		t.Errorf("failures survive folding")
+	}
+	if keyHours, _ = d.RequestHours(ctx, acc.ID, k.ID, fixtureNow.Add(-24*time.Hour), fixtureNow); sum(keyHours) != 5 {
+		t.Errorf("hourly counts after folding: %d, want 5", sum(keyHours))
+	}
+	now = now.Add(400 * 24 * time.Hour)
+	if err := l.Fold(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if accHours, _ = d.RequestHours(ctx, acc.ID, 0, fixtureNow.Add(-24*time.Hour), fixtureNow); len(accHours) != 0 {
+		t.Errorf("hourly counts older than 400 days survive: %+v", accHours)
+	}
+}
+
+// TestRequestLogBytesPerRequest measures what a logged request costs on
+// disk in SQLite, indexes included, before folding: at most 64 bytes.
+func TestRequestLogBytesPerRequest(t *testing.T) {
+	ctx := context.Background()
+	d, _ := fixtureStore(t)
+	acc := fixtureAccount(t, d, "size")
+	u := fixtureUser(t, d, acc, "a@size.test")
+	var ids []int64
+	for i := range 50 {
+		ids = append(ids, fixtureKey(t, d, acc, u, fmt.Sprintf("key %d", i)).ID)
+	}
+	used := func() int64 {
+		var pages, free, size int64
+		d.read.QueryRowContext(ctx, `PRAGMA page_count`).Scan(&pages)
+		d.read.QueryRowContext(ctx, `PRAGMA freelist_count`).Scan(&free)
+		d.read.QueryRowContext(ctx, `PRAGMA page_size`).Scan(&size)
+		return (pages - free) * size
+	}
+	l := d.NewRequestLog(func() time.Time { return fixtureNow }, 30*24*time.Hour, nil)
+	agents := []string{"curl/8.5.0", "Go-http-client/1.1", "python-requests/2.31.0", "Mozilla/5.0 (X11; Linux x86_64) DealerCRM/4.2"}
+	outcomes := []string{OutcomeOK, OutcomeOK, OutcomeOK, OutcomeOK, OutcomeOK, OutcomeOK, "invalid_signature", "stale_timestamp"}
+	routes := []string{RouteToken, "POST /api/v1/leads", "GET /api/v1/leads", "GET /api/v1/key"}
+	const n = 40000
+	write := func(from, to int) {
+		for i := from; i < to; i++ {
+			l.Record(LoggedRequest{
+				At:        fixtureNow.Add(time.Duration(i) * 2 * time.Second), // a day of traffic
+				AccountID: acc.ID, KeyID: ids[i%len(ids)], Route: routes[i%len(routes)], Status: 200,
+				Outcome: outcomes[i%len(outcomes)], Auth: AuthBearer,
+				Addr:      netip.AddrFrom4([4]byte{203, 0, 113, byte(i % 40)}),
+				UserAgent: agents[i%len(agents)], Latency: time.Duration(200+i%5000) * time.Microsecond,
+			})
+		}
+		if err := l.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(0, 1000) // the tables' first pages
+	before := used()
+	for i := 1000; i < n; i += 4000 {
+		write(i, i+4000)
+	}
+	d.write.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
+	per := float64(used()-before) / float64(n-1000)
+	t.Logf("SQLite: %.1f bytes per logged request (row, index on key and time, hourly counts)", per)
+	if per > 64 {
+		t.Errorf("%.1f bytes per logged request, budget 64", per)
+	}
+}

@@ -1,0 +1,283 @@
+package keys
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// SignedAttempt is what the client sent with a failed signed request, and
+// what the server knew when it arrived.
+type SignedAttempt struct {
+	Slug, AccountName, APIKey string
+	// Timestamp, Token and Version are the API-Timestamp, API-Token and
+	// API-Signature-Version headers as sent.
+	Timestamp, Token, Version string
+	// Received is the server's clock when the request arrived.
+	Received time.Time
+}
+
+// OtherSecret is a secret a client may have used by mistake, with what to call it.
+type OtherSecret struct {
+	Secret string
+	// Label names it in a sentence: "the secret of the test key “Website”".
+	Label string
+}
+
+// Finding is one thing a diagnosis found, with a stable code.
+type Finding struct {
+	Code    string
+	Message string
+}
+
+// The codes of a diagnosis's findings.
+const (
+	FindingMatches        = "signature_matches"
+	FindingUnixTimestamp  = "unix_timestamp"
+	FindingLocalTime      = "local_time"
+	FindingClockSkew      = "clock_skew"
+	FindingWrongSlug      = "wrong_slug"
+	FindingUpperHex       = "uppercase_hex"
+	FindingBase64         = "base64_signature"
+	FindingOtherSecret    = "other_secret"
+	FindingSecretSpace    = "secret_whitespace"
+	FindingV1UnderV2      = "v1_under_v2"
+	FindingUnreadableMAC  = "unreadable_signature"
+	FindingNoCommonReason = "no_common_mistake"
+)
+
+// SignatureDiagnosis explains a failed signature without revealing the
+// secret or the MAC the server expected.
+type SignatureDiagnosis struct {
+	// Expected is the text the server expected to be signed.
+	Expected string
+	// Skew is the server's clock minus the client's timestamp, when the
+	// timestamp could be read at all.
+	Skew      time.Duration
+	SkewKnown bool
+	Findings  []Finding
+}
+
+// Has reports whether the diagnosis found code.
+func (d SignatureDiagnosis) Has(code string) bool {
+	for _, f := range d.Findings {
+		if f.Code == code {
+			return true
+		}
+	}
+	return false
+}
+
+// MaxSkew is how far API-Timestamp may be from the server's clock.
+const MaxSkew = 5 * time.Minute
+
+// DiagnoseSignature finds why a signature failed by trying the common
+// mistakes with the key's own secret (and others the client may have
+// confused it with): each candidate signed text is MACed and compared with
+// what the client sent.
+func DiagnoseSignature(a SignedAttempt, secret string, others []OtherSecret) SignatureDiagnosis {
+	var d SignatureDiagnosis
+	at, tsMistake := readTimestamp(a.Timestamp)
+	want := a.Timestamp
+	if tsMistake != "" || at.IsZero() {
+		want = a.Received.UTC().Format(TimestampLayout)
+		if !at.IsZero() {
+			want = at.UTC().Format(TimestampLayout)
+		}
+	}
+	d.Expected = a.Slug + ":" + a.APIKey + "@" + want
+	if !at.IsZero() {
+		d.Skew, d.SkewKnown = a.Received.Sub(at).Round(time.Second), true
+	}
+
+	mac, format := readMAC(a.Token)
+	if format == "" {
+		d.add(FindingUnreadableMAC, fmt.Sprintf("API-Token must be the 64 lower-case hex characters of the HMAC-SHA256; %d characters were sent that are neither hex nor base64 of it.", len(a.Token)))
+	}
+	var match *candidate
+	if mac != nil {
+		match = findMatch(a, at, mac, secret, others)
+	}
+	if match != nil {
+		if match.message != "" {
+			d.add(match.code, match.message)
+		}
+		switch format {
+		case "upper":
+			d.add(FindingUpperHex, "API-Token was sent in upper-case hex: send it in lower case.")
+		case "base64":
+			d.add(FindingBase64, "API-Token was sent in base64: send the MAC as 64 lower-case hex characters.")
+		}
+		if a.Version == "2" {
+			d.add(FindingV1UnderV2, "The request says API-Signature-Version: 2 but was signed over the version 1 text: sign the version 2 text, or leave the header out.")
+		}
+	}
+	if tsMistake == FindingUnixTimestamp && (match == nil || match.code != FindingUnixTimestamp) {
+		msg := "API-Timestamp was sent as Unix time (" + a.Timestamp + "): it must be " + want + "."
+		if match != nil && match.code == "" {
+			msg = "Signed over " + match.text + " — the timestamp must be " + want + " (UTC, YYYY-MM-DDTHH:MM:SSZ), in API-Timestamp and in the signed text."
+		}
+		d.add(FindingUnixTimestamp, msg)
+	}
+	if tsMistake == FindingLocalTime {
+		d.add(FindingLocalTime, "API-Timestamp "+a.Timestamp+" is a local time: send UTC with a Z, e.g. "+want+".")
+	}
+	if d.SkewKnown && tsMistake == "" && (d.Skew > MaxSkew || d.Skew < -MaxSkew) {
+		d.add(skewFinding(d.Skew))
+	}
+	if match != nil && len(d.Findings) == 0 {
+		d.add(FindingMatches, "The signature is right for this key: the request was refused for another reason.")
+	}
+	if match == nil && format != "" {
+		d.add(FindingNoCommonReason, "No common mistake explains the signature: the client signs with another secret or another text. The text to sign is "+d.Expected+".")
+	}
+	return d
+}
+
+func (d *SignatureDiagnosis) add(code, message string) {
+	d.Findings = append(d.Findings, Finding{Code: code, Message: message})
+}
+
+// skewFinding tells a client clock that is off from one set to local time:
+// a whole number of quarter hours (time zones) within two minutes.
+func skewFinding(skew time.Duration) (string, string) {
+	abs := skew.Abs()
+	zone := abs.Round(15 * time.Minute)
+	direction := "behind"
+	if skew < 0 {
+		direction = "ahead of"
+	}
+	if zone > 0 && zone <= 14*time.Hour && (abs-zone).Abs() <= 2*time.Minute {
+		return FindingLocalTime, fmt.Sprintf("API-Timestamp is %s %s the server's clock: the client sends its local time marked as UTC; send the UTC time.", formatDuration(zone), direction)
+	}
+	return FindingClockSkew, fmt.Sprintf("API-Timestamp is %s %s the server's clock (5 minutes allowed): set the client's clock by NTP.", formatDuration(abs), direction)
+}
+
+func formatDuration(d time.Duration) string {
+	h, m, s := int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60
+	switch {
+	case h > 0 && m > 0:
+		return fmt.Sprintf("%d h %d min", h, m)
+	case h > 0:
+		return fmt.Sprintf("%d h", h)
+	case m > 0 && s > 0:
+		return fmt.Sprintf("%d min %d s", m, s)
+	case m > 0:
+		return fmt.Sprintf("%d min", m)
+	}
+	return fmt.Sprintf("%d s", s)
+}
+
+// readTimestamp reads an API-Timestamp, documented or not; the mistake says which.
+func readTimestamp(s string) (time.Time, string) {
+	if t, ok := ParseTimestamp(s); ok {
+		return t, ""
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil && n > 0 {
+		if n > 1e12 { // milliseconds
+			return time.UnixMilli(n).UTC(), FindingUnixTimestamp
+		}
+		return time.Unix(n, 0).UTC(), FindingUnixTimestamp
+	}
+	for _, layout := range []string{"2006-01-02T15:04:05", "2006-01-02T15:04:05-07:00", "2006-01-02T15:04:05.000Z07:00", time.RFC3339Nano} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), FindingLocalTime
+		}
+	}
+	return time.Time{}, ""
+}
+
+// readMAC reads API-Token as lower-case hex, other hex or base64.
+func readMAC(s string) ([]byte, string) {
+	if len(s) == 2*sha256.Size {
+		if b, err := hex.DecodeString(s); err == nil {
+			if s == strings.ToLower(s) {
+				return b, "lower"
+			}
+			return b, "upper"
+		}
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(s); err == nil && len(b) == sha256.Size {
+			return b, "base64"
+		}
+	}
+	return nil, ""
+}
+
+// candidate is a signed text and secret a client may have used, and the
+// mistake it stands for.
+type candidate struct {
+	secret, text  string
+	code, message string
+}
+
+// findMatch tries the correct text and each common mistake, one at a time,
+// and returns the one whose MAC is what the client sent.
+func findMatch(a SignedAttempt, at time.Time, mac []byte, secret string, others []OtherSecret) *candidate {
+	ts := a.Timestamp
+	text := func(slug, ts string) string { return slug + ":" + a.APIKey + "@" + ts }
+	cands := []candidate{{secret: secret, text: text(a.Slug, ts)}}
+	if !at.IsZero() {
+		iso := at.UTC().Format(TimestampLayout)
+		unix := strconv.FormatInt(at.Unix(), 10)
+		cands = append(cands,
+			candidate{secret, text(a.Slug, unix), FindingUnixTimestamp, "Signed over " + text(a.Slug, unix) + ": the timestamp in the signed text must be " + iso + ", exactly as in API-Timestamp."},
+			candidate{secret, text(a.Slug, iso), FindingUnixTimestamp, "Signed over " + text(a.Slug, iso) + " but API-Timestamp was sent as " + ts + ": send " + iso + " in the header too."},
+		)
+	}
+	wrongSlug := func(slug string) candidate {
+		return candidate{secret, text(slug, ts), FindingWrongSlug, fmt.Sprintf("Signed with the account slug %q: this key's account slug is %q.", slug, a.Slug)}
+	}
+	for _, slug := range slugMistakes(a.Slug, a.AccountName) {
+		cands = append(cands, wrongSlug(slug))
+	}
+	cands = append(cands, candidate{secret, a.APIKey + "@" + ts, FindingWrongSlug,
+		"Signed over " + a.APIKey + "@" + ts + ", without the account slug: sign " + text(a.Slug, ts) + "."})
+	for _, pad := range []string{"\n", "\r\n", " "} {
+		cands = append(cands, candidate{secret + pad, text(a.Slug, ts), FindingSecretSpace,
+			"Signed with the secret followed by whitespace (a newline from a file or a copy): trim the secret."})
+	}
+	for _, o := range others {
+		cands = append(cands, candidate{o.Secret, text(a.Slug, ts), FindingOtherSecret,
+			"Signed with " + o.Label + ", not this key's secret."})
+	}
+	for i := range cands {
+		m := hmac.New(sha256.New, []byte(cands[i].secret))
+		m.Write([]byte(cands[i].text))
+		if hmac.Equal(m.Sum(nil), mac) {
+			return &cands[i]
+		}
+	}
+	return nil
+}
+
+// slugMistakes are the slugs clients sign with by mistake: the account's
+// name, its slug in another case or with other separators.
+func slugMistakes(slug, name string) []string {
+	seen := map[string]bool{slug: true}
+	var out []string
+	for _, s := range []string{name, strings.ToLower(name), strings.ToUpper(slug),
+		strings.ReplaceAll(slug, "-", "_"), strings.ReplaceAll(slug, "-", ""),
+		strings.ReplaceAll(strings.ToLower(name), " ", "-"), ""} {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// SecretPrint is a short keyed fingerprint of a secret a client sent, so a
+// failed token request can later be matched against the account's secrets
+// without storing what was sent. key comes from the master key.
+func SecretPrint(key []byte, secret string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(secret))
+	return m.Sum(nil)[:8]
+}
