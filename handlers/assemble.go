@@ -51,7 +51,7 @@ func Assemble(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	state, err := live.New(ctx, cfg.Store, live.Options{Sealer: cfg.Sealer, Clock: cfg.Clock, Logger: cfg.Logger,
+	state, err := live.New(ctx, cfg.Store, live.Options{Sealer: cfg.Sealer, Clock: cfg.Clock, Logger: cfg.Logger, Shared: cfg.Store.Backend() == db.Postgres,
 		InstanceID: cfg.InstanceID, Addr: cfg.Addr, FirstUse: cfg.Store.StartRetiring})
 	if err != nil {
 		return nil, err

@@ -84,7 +84,7 @@ func TestRevokeReturnsWhenAnInstanceWasKilled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := live.New(t.Context(), store, live.Options{Sealer: testSealer(t), Clock: a.clock.Now, InstanceID: "killed"}); err != nil {
+	if _, err := live.New(t.Context(), store, live.Options{Sealer: testSealer(t), Clock: a.clock.Now, InstanceID: "killed", Shared: true}); err != nil {
 		t.Fatal(err)
 	}
 	store.Close()

@@ -82,6 +82,12 @@ type Options struct {
 	Logger *slog.Logger
 	// InstanceID and Addr name this instance in the instances table.
 	InstanceID, Addr string
+	// Shared says other instances follow the same change log (PostgreSQL):
+	// this one then announces what it has applied, may serve only while
+	// that announcement succeeds, and waits for the others after a change.
+	// On SQLite there is one instance, and a busy writer (the request log,
+	// a burst of leads) must not stop it from serving.
+	Shared bool
 	// FirstUse records, through the change log, that a key which replaced a
 	// retiring one was used for the first time (it starts the countdown).
 	// It is called once per key and instance, off the request's path.
@@ -104,6 +110,7 @@ type State struct {
 	now    func() time.Time
 	log    *slog.Logger
 	self   db.Instance
+	shared bool
 
 	firstUse func(ctx context.Context, successor int64, at time.Time) error
 	// successors are the keys that replaced a retiring key whose countdown
@@ -130,8 +137,8 @@ func New(ctx context.Context, store Store, o Options) (*State, error) {
 	s := &State{
 		store: store, sealer: o.Sealer, now: o.Clock, log: o.Logger, firstUse: o.FirstUse, successors: map[int64]bool{},
 		minter: keys.NewTokenMinter(o.Sealer.Derive("access-token-mac")),
-		self:   db.Instance{ID: o.InstanceID, Addr: o.Addr, StartedAt: time.Now()},
-		start:  time.Now(), wake: make(chan struct{}, 1),
+		self:   db.Instance{ID: o.InstanceID, Addr: o.Addr, StartedAt: time.Now()}, shared: o.Shared,
+		start: time.Now(), wake: make(chan struct{}, 1),
 		dummy: keys.NewVerifier("kds_live_timing-equaliser-for-unknown-keys"),
 	}
 	if s.log == nil {
@@ -348,6 +355,9 @@ func (s *State) Sync(ctx context.Context) error {
 }
 
 func (s *State) heartbeat(ctx context.Context) error {
+	if !s.shared {
+		return nil
+	}
 	in := s.self
 	in.AppliedSeq, in.Heartbeat = s.applied, time.Now()
 	return s.store.Heartbeat(ctx, in)
@@ -384,6 +394,9 @@ func (s *State) apply(ctx context.Context, c db.Change) error {
 func (s *State) Propagate(ctx context.Context, seq int64) error {
 	if err := s.Sync(ctx); err != nil {
 		return fmt.Errorf("live: apply change %d: %w", seq, err)
+	}
+	if !s.shared {
+		return nil
 	}
 	deadline := time.Now().Add(propagateFor)
 	for wait := 200 * time.Microsecond; ; wait = min(2*wait, 5*time.Millisecond) {

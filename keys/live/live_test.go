@@ -78,7 +78,7 @@ func (f *fixture) key(t *testing.T, name string) (db.APIKey, string) {
 
 func (f *fixture) state(t *testing.T, store Store, id string) *State {
 	t.Helper()
-	s, err := New(context.Background(), store, Options{Sealer: f.sealer, Clock: func() time.Time { return f.now }, InstanceID: id})
+	s, err := New(context.Background(), store, Options{Sealer: f.sealer, Clock: func() time.Time { return f.now }, InstanceID: id, Shared: true})
 	if err != nil {
 		t.Fatal(err)
 	}
