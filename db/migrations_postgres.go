@@ -294,6 +294,19 @@ CREATE INDEX api_keys_retiring ON api_keys(retire_by) WHERE retire_by IS NOT NUL
 DROP INDEX api_keys_live_name;
 CREATE UNIQUE INDEX api_keys_live_name ON api_keys(account_id, lower(name)) WHERE revoked_at IS NULL AND retire_by IS NULL;
 `},
+	{9, "addresses seen outside a key's Report-only allowlist", `
+-- Calls from outside a Report-only allowlist, per key and address, written
+-- in batches off the request's path; swept after 7 days.
+CREATE TABLE key_ip_reports (
+	key_id     BIGINT NOT NULL REFERENCES api_keys(id),
+	addr       TEXT NOT NULL,
+	first_seen BIGINT NOT NULL,
+	last_seen  BIGINT NOT NULL,
+	count      BIGINT NOT NULL,
+	PRIMARY KEY (key_id, addr)
+);
+CREATE INDEX key_ip_reports_last_seen ON key_ip_reports(last_seen);
+`},
 }
 
 // migratePostgres runs the pending PostgreSQL migrations under an advisory

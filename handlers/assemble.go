@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"log/slog"
+	"net/netip"
 
 	"github.com/labstack/echo/v4"
 
@@ -20,6 +21,8 @@ type Config struct {
 	Clock       web.Clock
 	Logger      *slog.Logger
 	BehindProxy bool
+	// TrustedProxies are the peers whose X-Forwarded-For names the client.
+	TrustedProxies []netip.Prefix
 	// PublicURL is where people reach keydesk, for every absolute link it makes.
 	PublicURL string
 	// InstanceID and Addr name this process among the instances on one database.
@@ -47,7 +50,7 @@ func Assemble(ctx context.Context, cfg Config) (*App, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	state, err := live.New(ctx, cfg.Store, live.Options{Sealer: cfg.Sealer, Clock: cfg.Clock, Logger: cfg.Logger,
-		InstanceID: cfg.InstanceID, Addr: cfg.Addr, FirstUse: cfg.Store.StartRetiring})
+		InstanceID: cfg.InstanceID, Addr: cfg.Addr, FirstUse: cfg.Store.StartRetiring, Report: cfg.Store.NoteOutsideIP})
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +61,8 @@ func Assemble(ctx context.Context, cfg Config) (*App, error) {
 	}
 	cfg.Metrics.ChangeLogLag(state.Lag)
 	cfg.Store.OnBatch = cfg.Metrics.ObserveBatch
-	e := web.NewServer(web.Options{Logger: cfg.Logger, BehindProxy: cfg.BehindProxy, Metrics: cfg.Metrics})
+	e := web.NewServer(web.Options{Logger: cfg.Logger, BehindProxy: cfg.BehindProxy,
+		TrustedProxies: cfg.TrustedProxies, Metrics: cfg.Metrics})
 	h := New(Deps{
 		DB: cfg.Store, Live: state, Sealer: cfg.Sealer, Clock: cfg.Clock, Logger: cfg.Logger, Metrics: cfg.Metrics, PublicURL: cfg.PublicURL,
 		Sessions: web.NewSessions(cfg.Store, cfg.Sealer.Derive("cookie-hash"), cfg.Sealer.Derive("cookie-block"), cfg.Clock),
