@@ -96,7 +96,7 @@ func TestIPAllowlistReportOnly(t *testing.T) {
 		t.Fatalf("reports = %+v, %v; want 127.0.0.1 three times (token and two calls)", reports, err)
 	}
 	page := b.get(keyPage)
-	if !strings.Contains(page.body, "Seen outside the list in the last 7 days") || !strings.Contains(page.body, "<code class=\"mono\">127.0.0.1</code>") {
+	if !strings.Contains(page.body, "seen outside the list in the last 7 days") || !strings.Contains(page.body, "<code class=\"mono\">127.0.0.1</code>") {
 		t.Errorf("the key page does not list the address seen outside the list")
 	}
 	// A week later the address is no longer listed.

@@ -79,6 +79,13 @@ func (vm KeyPageVM) limitWords(n int64, unit string) string {
 	return s
 }
 
+func callCount(n int64) string {
+	if n == 1 {
+		return "1 call"
+	}
+	return strconv.FormatInt(n, 10) + " calls"
+}
+
 func themeLabel(theme string) string {
 	if theme == "pro" {
 		return "Pro"
