@@ -71,10 +71,14 @@ Environment (every command reads the same variables):
                           one is generated and printed once
   KEYDESK_ACCOUNT_NAME    first start only: the first account's name
                           (default "Demo Dealership")
-  KEYDESK_BEHIND_PROXY    on behind a reverse proxy, to trust its X-Forwarded-For
-                          and X-Forwarded-Proto headers (and a well-formed X-Request-Id):
+  KEYDESK_BEHIND_PROXY    on behind a reverse proxy, to trust its X-Forwarded-Proto
+                          header (and a well-formed X-Request-Id):
                           1, true, yes or on;
                           0, false, no, off or unset for off (default off)
+  KEYDESK_TRUSTED_PROXIES comma-separated addresses or CIDR ranges of the proxies
+                          whose X-Forwarded-For names the client (for IP
+                          allowlists and throttles); from any other peer the
+                          header is ignored (default none: the peer is the client)
   KEYDESK_STRICT          on (1, true, yes, on) to refuse to start where keydesk
                           otherwise only warns: a master key file that group or
                           others can read (default off)

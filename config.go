@@ -4,12 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"strconv"
 	"strings"
 
 	"keydesk/db"
+	"keydesk/keys"
 )
 
 // config is keydesk's environment, read and checked once at start.
@@ -23,6 +25,8 @@ type config struct {
 	// MaxConnections caps the connections served at once; more wait to be accepted.
 	MaxConnections int
 	BehindProxy    bool
+	// TrustedProxies are the peers whose X-Forwarded-For names the client.
+	TrustedProxies []netip.Prefix
 	// Strict refuses to start on settings that are only warned about otherwise.
 	Strict bool
 	// RequestLogDays is how long the per-key request log keeps each request.
@@ -76,6 +80,12 @@ func configFromEnv() (config, error) {
 	check("KEYDESK_MAX_CONNECTIONS", err)
 	cfg.BehindProxy, err = parseBool(os.Getenv("KEYDESK_BEHIND_PROXY"))
 	check("KEYDESK_BEHIND_PROXY", err)
+	if raw := os.Getenv("KEYDESK_TRUSTED_PROXIES"); raw != "" {
+		var msg string
+		if cfg.TrustedProxies, msg = keys.ParseAllowlist(raw); msg != "" {
+			check("KEYDESK_TRUSTED_PROXIES", errors.New(msg))
+		}
+	}
 	cfg.Strict, err = parseBool(os.Getenv("KEYDESK_STRICT"))
 	check("KEYDESK_STRICT", err)
 	days := get("KEYDESK_REQUEST_LOG_DAYS", "30")

@@ -127,7 +127,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 	app, err := handlers.Assemble(ctx, handlers.Config{Store: store, Sealer: sealer, Clock: time.Now, Logger: log,
-		BehindProxy: cfg.BehindProxy, PublicURL: cfg.PublicURL, InstanceID: newInstanceID(), Addr: ln.Addr().String(),
+		BehindProxy: cfg.BehindProxy, TrustedProxies: cfg.TrustedProxies, PublicURL: cfg.PublicURL, InstanceID: newInstanceID(), Addr: ln.Addr().String(),
 		RequestLogDays: cfg.RequestLogDays})
 	if err != nil {
 		return err

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks keydesk's API against the real server on loopback with wrk.
 # Usage: bench/run.sh            (DURATION=10s CONNECTIONS=32 THREADS=2 PORT=18080)
+#        BENCH_ALLOWLIST=1 bench/run.sh  the benchmarked keys enforce a 50-entry IP allowlist (127.0.0.1
+#                                        last) and a 10,000,000/min rate limit, to show their cost
 #        BACKEND=postgres bench/run.sh   the same calls on a throw-away PostgreSQL cluster, then
 #                                        the revoke latency across three instances
 set -euo pipefail

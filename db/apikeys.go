@@ -328,8 +328,13 @@ func (d *DB) TouchAPIKey(id int64, now time.Time) {
 	d.lastUsedMu.Unlock()
 }
 
-// FlushLastUsed writes the recorded last-used times in one transaction.
+// FlushLastUsed writes the recorded last-used times in one transaction, and
+// the addresses seen outside Report-only allowlists in another.
 func (d *DB) FlushLastUsed(ctx context.Context) error {
+	return errors.Join(d.flushLastUsed(ctx), d.flushIPReports(ctx))
+}
+
+func (d *DB) flushLastUsed(ctx context.Context) error {
 	d.lastUsedMu.Lock()
 	pending := d.lastUsed
 	d.lastUsed = make(map[int64]int64, len(pending))

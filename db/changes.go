@@ -177,7 +177,7 @@ func (d *DB) SweepChanges(ctx context.Context, now time.Time) error {
 				return fmt.Errorf("db: sweep changes: %w", err)
 			}
 		}
-		return nil
+		return sweepIPReports(ctx, tx, now)
 	})
 }
 

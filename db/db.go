@@ -43,6 +43,7 @@ type DB struct {
 
 	lastUsedMu sync.Mutex
 	lastUsed   map[int64]int64 // key id → unix seconds, not yet written
+	ipReports  map[ipReportKey]*pendingIPReport
 
 	api apiState // the group-commit writer
 }

@@ -362,6 +362,19 @@ CREATE TABLE request_hours (
 	PRIMARY KEY (account_id, key_id, hour, route, outcome)
 ) STRICT, WITHOUT ROWID;
 `},
+	{10, "addresses seen outside a key's Report-only allowlist", `
+-- Calls from outside a Report-only allowlist, per key and address, written
+-- in batches off the request's path; swept after 7 days.
+CREATE TABLE key_ip_reports (
+	key_id     INTEGER NOT NULL REFERENCES api_keys(id),
+	addr       TEXT NOT NULL,
+	first_seen INTEGER NOT NULL,
+	last_seen  INTEGER NOT NULL,
+	count      INTEGER NOT NULL,
+	PRIMARY KEY (key_id, addr)
+) STRICT;
+CREATE INDEX key_ip_reports_last_seen ON key_ip_reports(last_seen);
+`},
 }
 
 func (d *DB) migrateSQLite(ctx context.Context) error {

@@ -339,6 +339,19 @@ CREATE TABLE request_hours (
 	PRIMARY KEY (account_id, key_id, hour, route, outcome)
 );
 `},
+	{10, "addresses seen outside a key's Report-only allowlist", `
+-- Calls from outside a Report-only allowlist, per key and address, written
+-- in batches off the request's path; swept after 7 days.
+CREATE TABLE key_ip_reports (
+	key_id     BIGINT NOT NULL REFERENCES api_keys(id),
+	addr       TEXT NOT NULL,
+	first_seen BIGINT NOT NULL,
+	last_seen  BIGINT NOT NULL,
+	count      BIGINT NOT NULL,
+	PRIMARY KEY (key_id, addr)
+);
+CREATE INDEX key_ip_reports_last_seen ON key_ip_reports(last_seen);
+`},
 }
 
 // migratePostgres runs the pending PostgreSQL migrations under an advisory

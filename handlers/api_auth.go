@@ -78,6 +78,7 @@ func keyScope(t db.KeyType) scopeSet {
 
 // apiCaller is who made an authenticated API request.
 type apiCaller struct {
+	live    *live.Key
 	key     *db.APIKey
 	account *db.Account
 	scope   scopeSet
@@ -167,8 +168,11 @@ func (h *Handlers) authenticateBearer(c echo.Context, header string) (*apiCaller
 	if err != nil {
 		return nil, bearerChallenge(c, http.StatusUnauthorized, "invalid_token", "The access token is malformed.")
 	}
-	k, t, err := h.live.Token(token)
+	k, t, err := h.live.Token(token, c.RealIP())
 	if r, ok := err.(*live.Refusal); ok {
+		if r.Status != 0 {
+			return nil, refusal(c, r)
+		}
 		return nil, bearerChallenge(c, http.StatusUnauthorized, r.Code, r.Message)
 	}
 	if err != nil {
@@ -178,7 +182,7 @@ func (h *Handlers) authenticateBearer(c echo.Context, header string) (*apiCaller
 		noteOf(c).namedByToken(h.live, token)
 		return nil, bearerChallenge(c, http.StatusUnauthorized, "invalid_token", "The access token is unknown, expired or revoked.")
 	}
-	return &apiCaller{key: &k.APIKey, account: k.Account, scope: scopeSet(t.Scope) & keyScope(k.Type), via: db.AuthBearer}, nil
+	return &apiCaller{live: k, key: &k.APIKey, account: k.Account, scope: scopeSet(t.Scope) & keyScope(k.Type), via: db.AuthBearer}, nil
 }
 
 // setSunset announces when a key stops working (RFC 8594): a retiring key's
@@ -187,6 +191,19 @@ func (h *Handlers) setSunset(c echo.Context, k *db.APIKey) {
 	if t := h.live.Sunset(k); !t.IsZero() {
 		c.Response().Header().Set("Sunset", t.UTC().Format(http.TimeFormat))
 	}
+}
+
+// refusal is the API error of a key refused by the live state, with the
+// Retry-After and RateLimit headers of a limit's refusal.
+func refusal(c echo.Context, r *live.Refusal) error {
+	for _, h := range r.Headers() {
+		c.Response().Header().Set(h[0], h[1])
+	}
+	status := r.Status
+	if status == 0 {
+		status = http.StatusUnauthorized
+	}
+	return &web.APIError{Status: status, Code: r.Code, Message: r.Message}
 }
 
 // bearerChallenge is an RFC 6750 §3 error: the WWW-Authenticate header and the same in the JSON body.
@@ -286,9 +303,9 @@ func (h *Handlers) verifySignature(c echo.Context, headers signatureHeaders) (*a
 			return v.VerifyV2(r.Method, r.RequestURI, req.timestamp, slug, req.apiKey, sum, req.token)
 		}
 	}
-	k, err := h.live.Signed(req.apiKey, check)
+	k, err := h.live.Signed(req.apiKey, c.RealIP(), check)
 	if r, ok := err.(*live.Refusal); ok {
-		return nil, &web.APIError{Status: http.StatusUnauthorized, Code: r.Code, Message: r.Message}
+		return nil, refusal(c, r)
 	}
 	if err != nil {
 		return nil, err
@@ -300,7 +317,7 @@ func (h *Handlers) verifySignature(c echo.Context, headers signatureHeaders) (*a
 		return nil, &web.APIError{Status: http.StatusUnauthorized, Code: "signature_version_required",
 			Message: "This key takes body-signed requests only: send API-Signature-Version: 2 and sign the method, path, query and body (see the Developer docs)."}
 	}
-	return &apiCaller{key: &k.APIKey, account: k.Account, scope: keyScope(k.Type), via: db.AuthSignature}, nil
+	return &apiCaller{live: k, key: &k.APIKey, account: k.Account, scope: keyScope(k.Type), via: db.AuthSignature}, nil
 }
 
 // hashBody reads the whole body (a body over the limit is refused with 413

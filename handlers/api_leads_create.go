@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"keydesk/db"
+	"keydesk/keys/live"
 	"keydesk/web"
 )
 
@@ -42,6 +43,9 @@ func (h *Handlers) apiLeadsCreate(c echo.Context, caller *apiCaller) error {
 	in, fields := decodeLead(body, now)
 	if fields != nil {
 		return rejectFields(c, fields, "the lead")
+	}
+	if r, ok := h.live.Lead(caller.live).(*live.Refusal); ok {
+		return refusal(c, r)
 	}
 	l := in.toLead(caller, newPublicID("ld", caller.key.Mode, now), now)
 	if idem != "" {

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"log/slog"
+	"net/netip"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -21,6 +22,8 @@ type Config struct {
 	Clock       web.Clock
 	Logger      *slog.Logger
 	BehindProxy bool
+	// TrustedProxies are the peers whose X-Forwarded-For names the client.
+	TrustedProxies []netip.Prefix
 	// PublicURL is where people reach keydesk, for every absolute link it makes.
 	PublicURL string
 	// RequestLogDays is how long the request log keeps each request (30 days when 0).
@@ -52,7 +55,7 @@ func Assemble(ctx context.Context, cfg Config) (*App, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	state, err := live.New(ctx, cfg.Store, live.Options{Sealer: cfg.Sealer, Clock: cfg.Clock, Logger: cfg.Logger, Shared: cfg.Store.Backend() == db.Postgres,
-		InstanceID: cfg.InstanceID, Addr: cfg.Addr, FirstUse: cfg.Store.StartRetiring})
+		InstanceID: cfg.InstanceID, Addr: cfg.Addr, FirstUse: cfg.Store.StartRetiring, Report: cfg.Store.NoteOutsideIP})
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +66,8 @@ func Assemble(ctx context.Context, cfg Config) (*App, error) {
 	}
 	cfg.Metrics.ChangeLogLag(state.Lag)
 	cfg.Store.OnBatch = cfg.Metrics.ObserveBatch
-	e := web.NewServer(web.Options{Logger: cfg.Logger, BehindProxy: cfg.BehindProxy, Metrics: cfg.Metrics})
+	e := web.NewServer(web.Options{Logger: cfg.Logger, BehindProxy: cfg.BehindProxy,
+		TrustedProxies: cfg.TrustedProxies, Metrics: cfg.Metrics})
 	days := cfg.RequestLogDays
 	if days <= 0 {
 		days = 30

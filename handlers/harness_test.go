@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"regexp"
@@ -88,17 +89,28 @@ func (a *testApp) restart() *testApp {
 
 func startTestApp(t *testing.T, path string, sealer *keys.Sealer, clock *testClock) *testApp {
 	t.Helper()
-	return startTestAppWith(t, path, sealer, clock, false)
+	return startTestAppWith(t, path, sealer, clock, nil)
 }
 
 // newTestAppBehindProxy is newTestApp with KEYDESK_BEHIND_PROXY=1.
 func newTestAppBehindProxy(t *testing.T) *testApp {
 	t.Helper()
 	clock := &testClock{t: time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)}
-	return startTestAppWith(t, filepath.Join(t.TempDir(), "keydesk.db"), testSealer(t), clock, true)
+	return startTestAppWith(t, filepath.Join(t.TempDir(), "keydesk.db"), testSealer(t), clock, func(c *Config) { c.BehindProxy = true })
 }
 
-func startTestAppWith(t *testing.T, path string, sealer *keys.Sealer, clock *testClock, behindProxy bool) *testApp {
+// newTestAppTrusting is newTestApp with KEYDESK_TRUSTED_PROXIES set to proxies.
+func newTestAppTrusting(t *testing.T, proxies ...string) *testApp {
+	t.Helper()
+	clock := &testClock{t: time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)}
+	return startTestAppWith(t, filepath.Join(t.TempDir(), "keydesk.db"), testSealer(t), clock, func(c *Config) {
+		for _, p := range proxies {
+			c.TrustedProxies = append(c.TrustedProxies, netip.MustParsePrefix(p))
+		}
+	})
+}
+
+func startTestAppWith(t *testing.T, path string, sealer *keys.Sealer, clock *testClock, configure func(*Config)) *testApp {
 	t.Helper()
 	store, err := db.Open(context.Background(), path)
 	if err != nil {
@@ -109,8 +121,12 @@ func startTestAppWith(t *testing.T, path string, sealer *keys.Sealer, clock *tes
 	logger := slog.New(slog.NewTextHandler(lockedWriter{w: logs, mu: &logMu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	// The server's address is the public URL, so it is known before the routes are built.
 	srv := httptest.NewUnstartedServer(nil)
-	app, err := Assemble(context.Background(), Config{Store: store, Sealer: sealer, Clock: clock.Now, Logger: logger, BehindProxy: behindProxy,
-		PublicURL: "http://" + srv.Listener.Addr().String(), InstanceID: fmt.Sprintf("%s-%d", t.Name(), instances.Add(1)), Addr: "test"})
+	cfg := Config{Store: store, Sealer: sealer, Clock: clock.Now, Logger: logger,
+		PublicURL: "http://" + srv.Listener.Addr().String(), InstanceID: fmt.Sprintf("%s-%d", t.Name(), instances.Add(1)), Addr: "test"}
+	if configure != nil {
+		configure(&cfg)
+	}
+	app, err := Assemble(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

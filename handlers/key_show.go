@@ -5,6 +5,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"keydesk/db"
+	"keydesk/keys"
 	"keydesk/views"
 	"keydesk/web"
 )
@@ -32,7 +34,12 @@ func (h *Handlers) renderKeyPage(c echo.Context, admin bool) error {
 	if admin {
 		active = "integrations"
 	}
-	vm := views.KeyPageVM{Page: page(c, k.Name, active), Key: k, Admin: admin}
+	vm := views.KeyPageVM{Page: page(c, k.Name, active), Key: k, Admin: admin, Instances: h.live.Instances()}
+	if k.Settings.IPMode != keys.IPOff {
+		if vm.IPReports, err = h.db.IPReports(ctx, acc.ID, k.ID, h.now().AddDate(0, 0, -db.IPReportDays)); err != nil {
+			return err
+		}
+	}
 	if admin {
 		if vm.Events, err = h.db.KeyAuditEvents(ctx, acc.ID, k.ID, keyEventsShown); err != nil {
 			return err

@@ -93,8 +93,11 @@ func (h *Handlers) authenticateClient(c echo.Context, req clientRequest) (*live.
 			"Too many failed attempts with this API key or from this address: wait " +
 				strconv.Itoa(int(math.Ceil(wait.Seconds()))) + " s and try again."}, nil
 	}
-	k, err := h.live.Client(req.clientID, req.clientSecret)
+	k, err := h.live.Client(req.clientID, req.clientSecret, c.RealIP())
 	if r, ok := err.(*live.Refusal); ok {
+		if r.Status != 0 {
+			return nil, nil, refusal(c, r)
+		}
 		code := r.Code
 		if code == "key_expired" {
 			code = "invalid_client" // RFC 6749 §5.2; the description says it expired

@@ -39,13 +39,13 @@ type KeyFormVM struct {
 
 // fieldOrder is the order of the form's fields, for focusing the first bad one.
 var fieldOrder = []string{"name", "licenses", "live", "theme", "redirect_url", "session_expiry",
-	"expires", "capture_sms", "results_sms"}
+	"expires", "ip_mode", "ip_allow", "rate_limit", "daily_lead_limit", "capture_sms", "results_sms"}
 
 // The collapsible groups of the form and the fields in each.
 var (
 	captureFields = []string{"theme", "redirect_url", "session_expiry"}
 	smsFields     = []string{"capture_sms", "results_sms"}
-	accessFields  = []string{"expires"}
+	accessFields  = []string{"expires", "ip_mode", "ip_allow", "rate_limit", "daily_lead_limit"}
 )
 
 // focus reports whether field should take the focus: the first field with an
@@ -110,6 +110,8 @@ func expiryOptions() []Option {
 	}
 	return out
 }
+
+var ipModes = []Option{{"off", "Off"}, {"report", "Report only"}, {"enforce", "Enforce"}}
 
 // keyExpiryOptions are the Expires choices; editing a key with an expiry
 // offers to keep it as it is.

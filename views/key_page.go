@@ -1,6 +1,7 @@
 package views
 
 import (
+	"strconv"
 	"time"
 
 	"keydesk/db"
@@ -13,6 +14,10 @@ type KeyPageVM struct {
 	Key    db.APIKey
 	Admin  bool            // the admin's page: actions and the key's audit events
 	Events []db.AuditEvent // the newest first
+	// IPReports are the addresses seen outside the key's allowlist lately.
+	IPReports []db.IPReport
+	// Instances is how many instances share the key's limits.
+	Instances int
 }
 
 // KeyRevealVM shows a key's secret after an audited reveal, without JavaScript.
@@ -49,6 +54,36 @@ func onOff(on bool, yes, no string) string {
 		return yes
 	}
 	return no
+}
+
+func ipModeWords(m keys.IPMode) string {
+	switch m {
+	case keys.IPReport:
+		return "Report only: calls from other addresses are let through and listed below."
+	case keys.IPEnforce:
+		return "Enforce: calls from other addresses are refused with 403 ip_not_allowed."
+	}
+	return "Off: calls are taken from any address."
+}
+
+// limitWords says a limit in words, with how it is shared between instances.
+func (vm KeyPageVM) limitWords(n int64, unit string) string {
+	if n == 0 {
+		return "None."
+	}
+	s := strconv.FormatInt(n, 10) + " " + unit + "."
+	if vm.Instances > 1 {
+		s += " Each of the " + strconv.Itoa(vm.Instances) + " instances allows its share, " +
+			strconv.FormatInt((n+int64(vm.Instances)-1)/int64(vm.Instances), 10) + "."
+	}
+	return s
+}
+
+func callCount(n int64) string {
+	if n == 1 {
+		return "1 call"
+	}
+	return strconv.FormatInt(n, 10) + " calls"
 }
 
 func themeLabel(theme string) string {

@@ -6,7 +6,9 @@ import (
 	"bytes"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -27,8 +29,11 @@ const MaxBody = 1 << 20
 // Options configure the server.
 type Options struct {
 	Logger *slog.Logger
-	// BehindProxy trusts X-Forwarded-For and X-Forwarded-Proto from the proxy in front.
+	// BehindProxy trusts X-Forwarded-Proto from the proxy in front.
 	BehindProxy bool
+	// TrustedProxies are the peers whose X-Forwarded-For names the client;
+	// from anyone else it is ignored and the client is the peer.
+	TrustedProxies []netip.Prefix
 	// Metrics records every request; nil records into series nobody serves.
 	Metrics *metrics.Metrics
 }
@@ -37,10 +42,7 @@ type Options struct {
 func NewServer(o Options) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	e.IPExtractor = echo.ExtractIPDirect()
-	if o.BehindProxy {
-		e.IPExtractor = echo.ExtractIPFromXFFHeader()
-	}
+	e.IPExtractor = ClientIP(o.TrustedProxies)
 	e.HTTPErrorHandler = errorHandler(o.Logger)
 	if o.Metrics == nil {
 		o.Metrics = metrics.New()
@@ -146,4 +148,22 @@ func Render(c echo.Context, status int, t templ.Component) error {
 		h.Set("Cache-Control", "no-store")
 	}
 	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// ClientIP finds a request's client: the peer, or when the peer is one of
+// the trusted proxies, the nearest address in X-Forwarded-For that is not a
+// trusted proxy itself.
+func ClientIP(trusted []netip.Prefix) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, p := range trusted {
+		opts = append(opts, echo.TrustIPRange(netipToIPNet(p)))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
+}
+
+func netipToIPNet(p netip.Prefix) *net.IPNet {
+	return &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}
 }

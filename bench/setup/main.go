@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -57,12 +58,20 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	settings := keys.Settings{Theme: "lite", SessionExpiry: 24 * time.Hour}
+	if on, _ := strconv.ParseBool(os.Getenv("BENCH_ALLOWLIST")); on {
+		settings = withLimits(settings)
+	}
 	key := func(name string, t db.KeyType) (string, string) {
 		public, secret := keys.NewAPIKey(keys.Live), keys.NewSecret(keys.Live)
+		set := settings
+		if t == db.DigitalRequests && set.RateLimit > 0 {
+			set.DailyLeadLimit = keys.MaxDailyLeadLimit
+		}
 		_, err := store.CreateAPIKey(ctx, db.APIKey{
 			AccountID: acc.ID, Name: name, Type: t, Licenses: []string{db.LicenseLeads}, Mode: keys.Live,
 			PublicKey: public, SecretSealed: sealer.Seal(secret, public), SecretLast4: keys.Last4(secret),
-			Settings:  keys.Settings{Theme: "lite", SessionExpiry: 24 * time.Hour},
+			Settings:  set,
 			CreatedAt: now, CreatedBy: admin.ID,
 		}, db.Actor{UserID: admin.ID, Email: admin.Email, RemoteAddr: "127.0.0.1"})
 		if err != nil {
@@ -94,4 +103,20 @@ func main() {
 			log.Fatal(err)
 		}
 	}
+}
+
+// withLimits is BENCH_ALLOWLIST=1: an enforced allowlist of 50 entries with
+// 127.0.0.1 last (so every call scans the whole list) and a rate limit far
+// above what the benchmark sends, so it measures what the checks cost.
+func withLimits(s keys.Settings) keys.Settings {
+	var lines []string
+	for i := range keys.MaxAllowlist - 1 {
+		lines = append(lines, fmt.Sprintf("198.51.%d.0/24", i))
+	}
+	list, msg := keys.ParseAllowlist(strings.Join(append(lines, "127.0.0.1"), "\n"))
+	if msg != "" {
+		log.Fatal(msg)
+	}
+	s.IPMode, s.IPAllow, s.RateLimit = keys.IPEnforce, keys.FormatAllowlist(list), 10_000_000
+	return s
 }

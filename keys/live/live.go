@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,6 +32,7 @@ type Store interface {
 	Heartbeat(ctx context.Context, in db.Instance) error
 	LaggingInstances(ctx context.Context, seq int64, aliveSince time.Time) (int, error)
 	LeaveInstances(ctx context.Context, id string) error
+	LiveInstances(ctx context.Context, aliveSince time.Time) (int, error)
 }
 
 // Timing of the change-log feed.
@@ -55,6 +57,7 @@ type Key struct {
 	db.APIKey
 	Account *db.Account
 
+	guard  *guard
 	open   sync.Once
 	secret string
 	verify *keys.Verifier
@@ -92,12 +95,20 @@ type Options struct {
 	// retiring one was used for the first time (it starts the countdown).
 	// It is called once per key and instance, off the request's path.
 	FirstUse func(ctx context.Context, successor int64, at time.Time) error
+	// Report records a call from outside a Report-only key's allowlist. It
+	// must not block: it is called on the request's path.
+	Report func(keyID int64, addr netip.Addr, at time.Time)
 }
 
 // Refusal is why a key whose credentials are right is refused right now.
 type Refusal struct {
-	Code    string // key_paused, key_expired
+	Code    string // key_paused, key_expired, ip_not_allowed, rate_limited, lead_quota_exceeded
 	Message string
+	// Status is the HTTP status: 0 for the usual 401.
+	Status int
+	// RetryAfter (seconds), Policy and Limit are set for a limit's refusal.
+	RetryAfter    int64
+	Policy, Limit string
 }
 
 func (r *Refusal) Error() string { return r.Code + ": " + r.Message }
@@ -113,6 +124,9 @@ type State struct {
 	shared bool
 
 	firstUse func(ctx context.Context, successor int64, at time.Time) error
+	report   func(keyID int64, addr netip.Addr, at time.Time)
+	// instances is how many live instances share each key's limits.
+	instances atomic.Int32
 	// successors are the keys that replaced a retiring key whose countdown
 	// has not started, each with whether its first use was reported.
 	successors  map[int64]bool
@@ -135,7 +149,7 @@ type State struct {
 // New loads the live state from store.
 func New(ctx context.Context, store Store, o Options) (*State, error) {
 	s := &State{
-		store: store, sealer: o.Sealer, now: o.Clock, log: o.Logger, firstUse: o.FirstUse, successors: map[int64]bool{},
+		store: store, sealer: o.Sealer, now: o.Clock, log: o.Logger, firstUse: o.FirstUse, report: o.Report, successors: map[int64]bool{},
 		minter: keys.NewTokenMinter(o.Sealer.Derive("access-token-mac")),
 		self:   db.Instance{ID: o.InstanceID, Addr: o.Addr, StartedAt: time.Now()}, shared: o.Shared,
 		start: time.Now(), wake: make(chan struct{}, 1),
@@ -198,9 +212,12 @@ func (s *State) account(ctx context.Context, id int64) (*db.Account, error) {
 func (s *State) put(k *Key) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	var was *guard
 	if old := s.byID[k.ID]; old != nil {
 		delete(s.byPublic, old.PublicKey)
+		was = old.guard
 	}
+	k.guard = newGuard(k, was)
 	s.byID[k.ID], s.byPublic[k.PublicKey] = k, k
 	if next := k.Retire.ReplacedBy; next != 0 {
 		if k.Retire.At.IsZero() {
@@ -229,9 +246,10 @@ func (s *State) drop(id int64) {
 
 // check says whether a key whose credentials are right may be used at now:
 // nil to refuse it as unknown (a retired key: its time is up), a Refusal
-// for a paused or expired key, or the key. A use of a key that replaced a
-// retiring one starts that one's countdown.
-func (s *State) check(k *Key) (*Key, error) {
+// for a paused or expired key, a call from outside its allowlist (Enforce)
+// or over its rate limit, or the key. A use of a key that replaced a
+// retiring one starts that one's countdown. addr is the caller's address.
+func (s *State) check(k *Key, addr string) (*Key, error) {
 	now := s.now()
 	switch {
 	case k.Retiring() && !now.Before(k.RetiresAt()):
@@ -241,6 +259,9 @@ func (s *State) check(k *Key) (*Key, error) {
 	case k.Expired(now):
 		return nil, &Refusal{Code: "key_expired", Message: "This API key expired on " +
 			k.Settings.ExpiresAt.UTC().Format("2006-01-02 at 15:04 MST") + "; ask your admin for a new key."}
+	}
+	if err := s.guardCall(k, addr, now); err != nil {
+		return nil, err
 	}
 	if s.nSuccessors.Load() > 0 {
 		s.firstUsed(k.ID, now)
@@ -360,7 +381,10 @@ func (s *State) heartbeat(ctx context.Context) error {
 	}
 	in := s.self
 	in.AppliedSeq, in.Heartbeat = s.applied, time.Now()
-	return s.store.Heartbeat(ctx, in)
+	if err := s.store.Heartbeat(ctx, in); err != nil {
+		return err
+	}
+	return s.countInstances(ctx)
 }
 
 func (s *State) apply(ctx context.Context, c db.Change) error {
@@ -440,7 +464,7 @@ func (s *State) KeyCount() int {
 
 // Client returns the key whose public key and secret these are. An unknown
 // key costs the same comparison as a known one with a wrong secret.
-func (s *State) Client(public, secret string) (*Key, error) {
+func (s *State) Client(public, secret, addr string) (*Key, error) {
 	s.mu.RLock()
 	k := s.byPublic[public]
 	s.mu.RUnlock()
@@ -454,13 +478,13 @@ func (s *State) Client(public, secret string) (*Key, error) {
 	if subtle.ConstantTimeCompare([]byte(want), []byte(secret)) != 1 || k == nil {
 		return nil, nil
 	}
-	return s.check(k)
+	return s.check(k, addr)
 }
 
 // Signed returns the key that signed a request, or nil when the signature
 // does not verify. check is given the key's verifier and account slug; an
 // unknown key is checked against a dummy verifier so it costs the same.
-func (s *State) Signed(public string, check func(v *keys.Verifier, slug string) bool) (*Key, error) {
+func (s *State) Signed(public, addr string, check func(v *keys.Verifier, slug string) bool) (*Key, error) {
 	s.mu.RLock()
 	k := s.byPublic[public]
 	s.mu.RUnlock()
@@ -475,7 +499,7 @@ func (s *State) Signed(public string, check func(v *keys.Verifier, slug string) 
 	if !check(v, k.Account.Slug) {
 		return nil, nil
 	}
-	return s.check(k)
+	return s.check(k, addr)
 }
 
 // MintToken returns a new access token of k with scope bits, living for
@@ -497,7 +521,7 @@ func (s *State) MintToken(k *Key, scope uint8, lifetime time.Duration) (string, 
 // when the token is forged, expired, of an unusable key, of an older token
 // epoch, or revoked; a Refusal when its key is paused or has expired. It
 // touches no database.
-func (s *State) Token(token string) (*Key, keys.AccessToken, error) {
+func (s *State) Token(token, addr string) (*Key, keys.AccessToken, error) {
 	t, err := s.minter.Parse(token)
 	if err != nil || !s.now().Before(t.ExpiresAt) {
 		return nil, keys.AccessToken{}, nil
@@ -510,13 +534,13 @@ func (s *State) Token(token string) (*Key, keys.AccessToken, error) {
 		return nil, keys.AccessToken{}, nil
 	}
 	if k.Paused() { // its tokens ended with the pause; say why
-		_, err := s.check(k)
+		_, err := s.check(k, addr)
 		return nil, keys.AccessToken{}, err
 	}
 	if k.TokenEpoch != t.Epoch {
 		return nil, keys.AccessToken{}, nil
 	}
-	k, err = s.check(k)
+	k, err = s.check(k, addr)
 	return k, t, err
 }
 

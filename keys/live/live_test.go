@@ -90,7 +90,7 @@ func TestCredentialChecksTouchNoDatabase(t *testing.T) {
 	k, secret := f.key(t, "Website")
 	store := &countingStore{DB: f.store}
 	s := f.state(t, store, "one")
-	live, _ := s.Client(k.PublicKey, secret)
+	live, _ := s.Client(k.PublicKey, secret, "127.0.0.1")
 	if live == nil {
 		t.Fatal("the right secret was refused")
 	}
@@ -101,12 +101,12 @@ func TestCredentialChecksTouchNoDatabase(t *testing.T) {
 		name string
 		ok   bool
 	}{
-		{"unknown key", must(s.Client(keys.NewAPIKey(keys.Live), secret)) == nil},
-		{"wrong secret", must(s.Client(k.PublicKey, keys.NewSecret(keys.Live))) == nil},
-		{"right secret", must(s.Client(k.PublicKey, secret)) != nil},
-		{"forged token", first(s.Token(forged)) == nil},
-		{"live token", first(s.Token(token)) != nil},
-		{"unknown signer", must(s.Signed(keys.NewAPIKey(keys.Live), func(*keys.Verifier, string) bool { return true })) == nil},
+		{"unknown key", must(s.Client(keys.NewAPIKey(keys.Live), secret, "127.0.0.1")) == nil},
+		{"wrong secret", must(s.Client(k.PublicKey, keys.NewSecret(keys.Live), "127.0.0.1")) == nil},
+		{"right secret", must(s.Client(k.PublicKey, secret, "127.0.0.1")) != nil},
+		{"forged token", first(s.Token(forged, "127.0.0.1")) == nil},
+		{"live token", first(s.Token(token, "127.0.0.1")) != nil},
+		{"unknown signer", must(s.Signed(keys.NewAPIKey(keys.Live), "127.0.0.1", func(*keys.Verifier, string) bool { return true })) == nil},
 	}
 	for _, c := range checks {
 		if !c.ok {
@@ -136,8 +136,8 @@ func TestChangesReachEveryInstanceBeforeTheyReturn(t *testing.T) {
 	go b.Run(ctx) // b follows the log on its own, as another process would
 	f.store.OnChange = a.Propagate
 
-	token, _ := a.MintToken(must(a.Client(k.PublicKey, secret)), 3, time.Hour)
-	if first(b.Token(token)) == nil {
+	token, _ := a.MintToken(must(a.Client(k.PublicKey, secret, "127.0.0.1")), 3, time.Hour)
+	if first(b.Token(token, "127.0.0.1")) == nil {
 		t.Fatal("a token minted by one instance is refused by another")
 	}
 	steps := []struct {
@@ -161,10 +161,10 @@ func TestChangesReachEveryInstanceBeforeTheyReturn(t *testing.T) {
 		}
 		// No waiting here: the change has returned, so b must already know.
 		for name, s := range map[string]*State{"a": a, "b": b} {
-			if got := first(s.Token(token)) != nil; got != st.tokenLive {
+			if got := first(s.Token(token, "127.0.0.1")) != nil; got != st.tokenLive {
 				t.Errorf("after %s, instance %s: token live %v, want %v", st.name, name, got, st.tokenLive)
 			}
-			if got := must(s.Client(k.PublicKey, secret)) != nil; got != st.keyLive {
+			if got := must(s.Client(k.PublicKey, secret, "127.0.0.1")) != nil; got != st.keyLive {
 				t.Errorf("after %s, instance %s: key live %v, want %v", st.name, name, got, st.keyLive)
 			}
 		}
