@@ -89,6 +89,8 @@ Environment (every command reads the same variables):
   KEYDESK_DEBUG           set to 1 to serve pprof at /debug/pprof/ on the metrics address
   KEYDESK_DRAIN_DELAY     on SIGTERM, how long /readyz fails while requests are
                           still served, when something polls /readyz (default 5s)
+  KEYDESK_REQUEST_LOG      off to record no API request in the per-key request log
+                          (default on)
   KEYDESK_REQUEST_LOG_DAYS  days the per-key request log keeps each API
                           request (default 30); hourly counts stay 400 days
 `

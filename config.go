@@ -31,6 +31,8 @@ type config struct {
 	Strict bool
 	// RequestLogDays is how long the per-key request log keeps each request.
 	RequestLogDays int
+	// RequestLogOff turns the per-key request log off (KEYDESK_REQUEST_LOG=off).
+	RequestLogOff bool
 }
 
 const defaultMaxConnections = 4096
@@ -88,6 +90,9 @@ func configFromEnv() (config, error) {
 	}
 	cfg.Strict, err = parseBool(os.Getenv("KEYDESK_STRICT"))
 	check("KEYDESK_STRICT", err)
+	on, err := parseBool(get("KEYDESK_REQUEST_LOG", "on"))
+	check("KEYDESK_REQUEST_LOG", err)
+	cfg.RequestLogOff = !on
 	days := get("KEYDESK_REQUEST_LOG_DAYS", "30")
 	if cfg.RequestLogDays, err = strconv.Atoi(days); err != nil || cfg.RequestLogDays < 1 || cfg.RequestLogDays > 400 {
 		check("KEYDESK_REQUEST_LOG_DAYS", fmt.Errorf("%q: use a whole number of days from 1 to 400", days))

@@ -128,7 +128,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	}
 	app, err := handlers.Assemble(ctx, handlers.Config{Store: store, Sealer: sealer, Clock: time.Now, Logger: log,
 		BehindProxy: cfg.BehindProxy, TrustedProxies: cfg.TrustedProxies, PublicURL: cfg.PublicURL, InstanceID: newInstanceID(), Addr: ln.Addr().String(),
-		RequestLogDays: cfg.RequestLogDays})
+		RequestLogDays: cfg.RequestLogDays, RequestLogOff: cfg.RequestLogOff})
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@
 # Usage: bench/run.sh            (DURATION=10s CONNECTIONS=32 THREADS=2 PORT=18080)
 #        BENCH_ALLOWLIST=1 bench/run.sh  the benchmarked keys enforce a 50-entry IP allowlist (127.0.0.1
 #                                        last) and a 10,000,000/min rate limit, to show their cost
+#        KEYDESK_REQUEST_LOG=off bench/run.sh   the same without the per-key request log
 #        BACKEND=postgres bench/run.sh   the same calls on a throw-away PostgreSQL cluster, then
 #                                        the revoke latency across three instances
 set -euo pipefail

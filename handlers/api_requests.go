@@ -71,6 +71,9 @@ func (n *requestNote) namedByToken(state *live.State, token string) {
 // logRequests records every API request that names a key in the request
 // log, with its outcome; the log writes in the background.
 func (h *Handlers) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
+	if h.requestsOff {
+		return next
+	}
 	return func(c echo.Context) error {
 		start := time.Now()
 		n := &requestNote{}

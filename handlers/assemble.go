@@ -28,6 +28,8 @@ type Config struct {
 	PublicURL string
 	// RequestLogDays is how long the request log keeps each request (30 days when 0).
 	RequestLogDays int
+	// RequestLogOff records no API request (the benchmark compares both).
+	RequestLogOff bool
 	// InstanceID and Addr name this process among the instances on one database.
 	InstanceID, Addr string
 	// Metrics receive the server's series; nil makes a registry of its own.
@@ -75,7 +77,7 @@ func Assemble(ctx context.Context, cfg Config) (*App, error) {
 	requests := cfg.Store.NewRequestLog(cfg.Clock, time.Duration(days)*24*time.Hour, cfg.Logger)
 	h := New(Deps{
 		DB: cfg.Store, Live: state, Sealer: cfg.Sealer, Clock: cfg.Clock, Logger: cfg.Logger, Metrics: cfg.Metrics, PublicURL: cfg.PublicURL,
-		Requests: requests,
+		Requests: requests, RequestLogOff: cfg.RequestLogOff,
 		Sessions: web.NewSessions(cfg.Store, cfg.Sealer.Derive("cookie-hash"), cfg.Sealer.Derive("cookie-block"), cfg.Clock),
 	})
 	h.Routes(e)

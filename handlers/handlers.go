@@ -25,6 +25,8 @@ type Deps struct {
 	PublicURL string
 	Metrics   *metrics.Metrics
 	Requests  *db.RequestLog
+	// RequestLogOff records no API request in the request log.
+	RequestLogOff bool
 }
 
 // Handlers serves every route of keydesk.
@@ -36,9 +38,10 @@ type Handlers struct {
 	now      web.Clock
 	log      *slog.Logger
 	// publicURL starts every absolute link keydesk sends out; never the request's Host.
-	publicURL string
-	metrics   *metrics.Metrics
-	requests  *db.RequestLog
+	publicURL   string
+	metrics     *metrics.Metrics
+	requests    *db.RequestLog
+	requestsOff bool
 	// secretPrints keys the fingerprints of secrets sent to the token endpoint in vain.
 	secretPrints []byte
 
@@ -54,7 +57,7 @@ func New(d Deps) *Handlers {
 	}
 	return &Handlers{
 		db: d.DB, live: d.Live, sealer: d.Sealer, sessions: d.Sessions, now: d.Clock, log: d.Logger, publicURL: d.PublicURL, metrics: d.Metrics,
-		requests: d.Requests, secretPrints: d.Sealer.Derive("request-log-secret-print"),
+		requests: d.Requests, requestsOff: d.RequestLogOff, secretPrints: d.Sealer.Derive("request-log-secret-print"),
 		signIns:        web.NewSignInGuard(d.DB, d.Clock),
 		clientFailures: newClientFailures(d.Clock),
 	}
