@@ -13,6 +13,8 @@ type AuditAction struct{ Value, Label string }
 var AuditActions = []AuditAction{
 	{db.AuditCreate, "Key created"}, {db.AuditEdit, "Key edited"}, {db.AuditReveal, "Secret revealed"},
 	{db.AuditRoll, "Key rolled"}, {db.AuditRevoke, "Key revoked"},
+	{db.AuditEndTokens, "Tokens ended"}, {db.AuditPause, "Key paused"}, {db.AuditResume, "Key resumed"},
+	{db.AuditRetiring, "Retiring countdown started"}, {db.AuditDebugSignatures, "Signature failures opened"},
 	{db.AuditUserInvite, "Person invited"}, {db.AuditUserAccept, "Invite accepted"},
 	{db.AuditUserRole, "Role changed"}, {db.AuditUserDisable, "Person disabled"},
 	{db.AuditUserEnable, "Person enabled"}, {db.AuditUserReset, "Sign-in reset"},

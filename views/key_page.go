@@ -119,6 +119,10 @@ func actionWords(action string) string {
 		return "Resumed"
 	case db.AuditRetiring:
 		return "Retiring countdown started"
+	case db.AuditEndTokens:
+		return "Tokens ended"
+	case db.AuditDebugSignatures:
+		return "Signature failures opened"
 	}
 	return action
 }
