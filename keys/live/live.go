@@ -331,8 +331,13 @@ func (s *State) Wake() {
 func (s *State) Run(ctx context.Context) {
 	t := time.NewTicker(PollEvery)
 	defer t.Stop()
+	sweep := time.NewTicker(time.Minute)
+	defer sweep.Stop()
 	for {
 		select {
+		case <-sweep.C:
+			s.SweepTokens()
+			continue
 		case <-ctx.Done():
 			leave, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 			s.store.LeaveInstances(leave, s.self.ID)
@@ -453,13 +458,6 @@ func (s *State) SweepTokens() {
 			delete(s.revoked, id)
 		}
 	}
-}
-
-// KeyCount is how many usable keys this instance holds.
-func (s *State) KeyCount() int {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return len(s.byID)
 }
 
 // Client returns the key whose public key and secret these are. An unknown
