@@ -74,9 +74,11 @@ func TestRollKeepsTheOldKeyUntilTheNewOneIsUsed(t *testing.T) {
 	oldToken = app.token(f.rw.PublicKey, f.rwSecret)
 	firstUse := app.clock.Now()
 	app.token(public[1], secret[1])
+	// The first use is recorded off the request's path: wait until this
+	// instance's live state has applied it, not only until it is stored.
 	eventually(t, "the countdown start", func() bool {
-		k, _ := app.db.APIKey(ctx, f.acc.ID, f.rw.ID)
-		return !k.Retire.At.IsZero()
+		k := app.app.Live.ByID(f.rw.ID)
+		return k != nil && !k.Retire.At.IsZero()
 	})
 	old, _ = app.db.APIKey(ctx, f.acc.ID, f.rw.ID)
 	if want := firstUse.Add(15 * time.Minute).Truncate(time.Second); !old.Retire.At.Equal(want) {
