@@ -91,8 +91,11 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	// capture session means it is stored. The group-commit writer shares the
 	// cost of the extra fsync among the requests of a batch.
 	writePragmas := pragmas + "&_pragma=synchronous(FULL)"
-	// Made owner-only before SQLite opens it; SQLite gives its -wal and -shm files the same mode.
-	if f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600); err == nil {
+	// Made owner-only before SQLite opens it; SQLite gives its -wal and -shm
+	// files the same mode. O_EXCL: an existing file is never opened here, as
+	// closing a descriptor would drop the POSIX locks SQLite holds on it in
+	// this process.
+	if f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
 		f.Close()
 	}
 	base := "file:" + (&url.URL{Path: path}).EscapedPath()
@@ -103,7 +106,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	write.SetMaxOpenConns(1)
 	write.SetMaxIdleConns(1)
 	write.SetConnMaxLifetime(0)
-	if err := write.PingContext(ctx); err != nil {
+	if err := pingSQLite(ctx, write); err != nil {
 		write.Close()
 		return nil, fmt.Errorf("db: open %s: %w", path, err)
 	}
@@ -123,6 +126,30 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	d.read = pool{read, b}
 	return d, nil
 }
+
+// pingSQLite opens the first connection. Turning a new file into WAL mode
+// takes an exclusive lock for which SQLite does not call its busy handler,
+// so two processes starting on one new file at the same moment can see
+// SQLITE_BUSY at once: that open is tried again for as long as busy_timeout
+// would have waited.
+func pingSQLite(ctx context.Context, db *sql.DB) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 200*time.Millisecond) {
+		err := db.PingContext(ctx)
+		var coded interface{ Code() int }
+		if err == nil || !errors.As(err, &coded) || coded.Code()&0xff != sqliteBusy || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+// sqliteBusy is SQLITE_BUSY, the primary result code of "database is locked".
+const sqliteBusy = 5
 
 // Close commits queued writes, flushes pending last-used times and closes both pools.
 func (d *DB) Close() error {
