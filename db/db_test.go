@@ -36,7 +36,7 @@ func forEachBackend(t *testing.T, test func(t *testing.T, dsn string)) {
 }
 
 // fixtureOpen opens dsn and closes the store when the test ends.
-func fixtureOpen(t *testing.T, dsn string) *DB {
+func fixtureOpen(t testing.TB, dsn string) *DB {
 	t.Helper()
 	d, err := Open(context.Background(), dsn)
 	if err != nil {
@@ -48,13 +48,13 @@ func fixtureOpen(t *testing.T, dsn string) *DB {
 
 // fixtureStore opens a fresh SQLite store in a temp dir, for the tests of
 // what only SQLite has.
-func fixtureStore(t *testing.T) (*DB, string) {
+func fixtureStore(t testing.TB) (*DB, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "keydesk.db")
 	return fixtureOpen(t, path), path
 }
 
-func fixtureAccount(t *testing.T, d *DB, slug string) Account {
+func fixtureAccount(t testing.TB, d *DB, slug string) Account {
 	t.Helper()
 	a, err := d.CreateAccount(context.Background(), Account{Slug: slug, Name: "Account " + slug,
 		Licenses: AllLicenses, CreatedAt: fixtureNow})
@@ -64,7 +64,7 @@ func fixtureAccount(t *testing.T, d *DB, slug string) Account {
 	return a
 }
 
-func fixtureUser(t *testing.T, d *DB, acc Account, email string) User {
+func fixtureUser(t testing.TB, d *DB, acc Account, email string) User {
 	t.Helper()
 	u, err := d.CreateUser(context.Background(), User{AccountID: acc.ID, Email: email,
 		PasswordHash: "not-a-real-hash", Role: RoleAdmin, CreatedAt: fixtureNow})
@@ -74,7 +74,7 @@ func fixtureUser(t *testing.T, d *DB, acc Account, email string) User {
 	return u
 }
 
-func fixtureKey(t *testing.T, d *DB, acc Account, by User, name string) APIKey {
+func fixtureKey(t testing.TB, d *DB, acc Account, by User, name string) APIKey {
 	t.Helper()
 	k, err := d.CreateAPIKey(context.Background(), fixtureKeyValue(acc, by, name),
 		Actor{UserID: by.ID, Email: by.Email, RemoteAddr: "192.0.2.1"})

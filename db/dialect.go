@@ -61,8 +61,36 @@ func numberPlaceholders(query string) string {
 
 // pool is a database/sql pool whose queries go through the binder.
 type pool struct {
-	db *sql.DB
-	b  *binder
+	db    *sql.DB
+	b     *binder
+	stmts *stmtCache // nil: every statement is prepared where it runs
+}
+
+// stmtCache keeps prepared statements by text, for the statements a write
+// batch runs again and again (its multi-row INSERTs): SQLite then parses
+// each once, not once per batch. pgx caches its own per connection.
+//
+// The write pool has one connection, which a transaction holds: a statement
+// first met inside one runs unprepared and is prepared once the transaction
+// has ended, for the next.
+type stmtCache struct {
+	m      sync.Map // text → *sql.Stmt
+	wanted sync.Map // text → struct{}
+}
+
+// prepareWanted prepares the statements transactions asked for.
+func (c *stmtCache) prepareWanted(db *sql.DB) {
+	c.wanted.Range(func(k, _ any) bool {
+		query := k.(string)
+		c.wanted.Delete(query)
+		if _, ok := c.m.Load(query); ok {
+			return true
+		}
+		if s, err := db.PrepareContext(context.Background(), query); err == nil {
+			c.m.Store(query, s)
+		}
+		return true
+	})
 }
 
 func (p pool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
@@ -86,13 +114,46 @@ func (p pool) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Tx{tx: tx, b: p.b}, nil
+	return &Tx{tx: tx, b: p.b, db: p.db, stmts: p.stmts}, nil
 }
 
 // Tx is a transaction whose queries go through the binder.
 type Tx struct {
-	tx *sql.Tx
-	b  *binder
+	tx    *sql.Tx
+	b     *binder
+	db    *sql.DB
+	stmts *stmtCache
+}
+
+// stmt is query as a statement prepared on the pool, bound to this
+// transaction; nil when the pool keeps none or has not prepared it yet.
+func (t *Tx) stmt(ctx context.Context, query string) *sql.Stmt {
+	if t.stmts == nil {
+		return nil
+	}
+	query = t.b.bind(query)
+	s, ok := t.stmts.m.Load(query)
+	if !ok {
+		t.stmts.wanted.Store(query, struct{}{})
+		return nil
+	}
+	return t.tx.StmtContext(ctx, s.(*sql.Stmt))
+}
+
+// ExecPrepared is ExecContext for a statement the store runs often.
+func (t *Tx) ExecPrepared(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if s := t.stmt(ctx, query); s != nil {
+		return s.ExecContext(ctx, args...)
+	}
+	return t.ExecContext(ctx, query, args...)
+}
+
+// QueryPrepared is QueryContext for a statement the store runs often.
+func (t *Tx) QueryPrepared(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if s := t.stmt(ctx, query); s != nil {
+		return s.QueryContext(ctx, args...)
+	}
+	return t.QueryContext(ctx, query, args...)
 }
 
 // ExecContext runs a statement written with ? placeholders.
@@ -116,10 +177,22 @@ func (t *Tx) StmtContext(ctx context.Context, stmt *sql.Stmt) *sql.Stmt {
 }
 
 // Commit commits the transaction.
-func (t *Tx) Commit() error { return t.tx.Commit() }
+func (t *Tx) Commit() error {
+	defer t.ended()
+	return t.tx.Commit()
+}
 
 // Rollback abandons the transaction.
-func (t *Tx) Rollback() error { return t.tx.Rollback() }
+func (t *Tx) Rollback() error {
+	defer t.ended()
+	return t.tx.Rollback()
+}
+
+func (t *Tx) ended() {
+	if t.stmts != nil {
+		t.stmts.prepareWanted(t.db)
+	}
+}
 
 // querier is what a read needs: the pool or a transaction.
 type querier interface {

@@ -260,7 +260,7 @@ var requestInsert = newInsertTable("request_log", "account_id", "key_id", "at", 
 func insertRequests(ctx context.Context, tx *Tx, batch []LoggedRequest, agents map[string]int64) error {
 	t := requestInsert
 	for len(batch) > 0 {
-		n := min(len(batch), maxRowsPerInsert)
+		n := min(len(batch), tx.rowsPerInsert(len(t.columns)))
 		args := make([]any, 0, n*len(t.columns))
 		for _, r := range batch[:n] {
 			var agent any
@@ -273,7 +273,7 @@ func insertRequests(ctx context.Context, tx *Tx, batch []LoggedRequest, agents m
 		}
 		q := `INSERT INTO request_log (` + strings.Join(t.columns, ", ") + `) VALUES ` +
 			strings.TrimSuffix(strings.Repeat(t.row+", ", n), ", ")
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		if _, err := tx.ExecPrepared(ctx, q, args...); err != nil {
 			return fmt.Errorf("db: insert request log: %w", err)
 		}
 		batch = batch[n:]
@@ -287,7 +287,7 @@ func insertFailures(ctx context.Context, tx *Tx, batch []LoggedRequest) error {
 			continue
 		}
 		s := r.Sent
-		_, err := tx.ExecContext(ctx, `INSERT INTO request_failures (account_id, key_id, at, route, outcome,
+		_, err := tx.ExecPrepared(ctx, `INSERT INTO request_failures (account_id, key_id, at, route, outcome,
 			sent_timestamp, sent_token, sent_version, secret_print) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			r.AccountID, r.KeyID, r.At.Unix(), codeOf(requestRoutes, r.Route), outcomeCode(r.Outcome),
 			truncateUTF8(s.Timestamp, maxSent), truncateUTF8(s.Token, maxSent), truncateUTF8(s.Version, 8), s.SecretPrint)
@@ -328,7 +328,7 @@ func addHours(ctx context.Context, tx *Tx, batch []LoggedRequest) error {
 	})
 	const row = "(?, ?, ?, ?, ?, ?)"
 	for len(groups) > 0 {
-		n := min(len(groups), maxRowsPerInsert)
+		n := min(len(groups), tx.rowsPerInsert(6))
 		args := make([]any, 0, 6*n)
 		for _, g := range groups[:n] {
 			args = append(args, g.account, g.key, g.hour, g.route, g.outcome, counts[g])
@@ -336,7 +336,7 @@ func addHours(ctx context.Context, tx *Tx, batch []LoggedRequest) error {
 		q := `INSERT INTO request_hours (account_id, key_id, hour, route, outcome, n) VALUES ` +
 			strings.TrimSuffix(strings.Repeat(row+", ", n), ", ") +
 			` ON CONFLICT (account_id, key_id, hour, route, outcome) DO UPDATE SET n = request_hours.n + excluded.n`
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		if _, err := tx.ExecPrepared(ctx, q, args...); err != nil {
 			return fmt.Errorf("db: add hourly counts: %w", err)
 		}
 		groups = groups[n:]

@@ -181,3 +181,32 @@ func TestRequestLogBytesPerRequest(t *testing.T) {
 		t.Errorf("%.1f bytes per logged request, budget 64", per)
 	}
 }
+
+// BenchmarkRequestLogFlush writes batches of 1,000 logged requests, as the
+// writer does under load; -benchparams would be nice, so the SQLite
+// statement size is swept by hand: go test -bench RequestLogFlush ./db
+func BenchmarkRequestLogFlush(b *testing.B) {
+	for _, params := range []int{20, 50, 100, 200, 2560} {
+		b.Run(fmt.Sprintf("params=%d", params), func(b *testing.B) {
+			was := sqliteParamsPerInsert
+			sqliteParamsPerInsert = params
+			defer func() { sqliteParamsPerInsert = was }()
+			d, _ := fixtureStore(b)
+			acc := fixtureAccount(b, d, "bench")
+			k := fixtureKey(b, d, acc, fixtureUser(b, d, acc, "a@bench.test"), "CRM")
+			l := d.NewRequestLog(func() time.Time { return fixtureNow }, 30*24*time.Hour, nil)
+			addr := netip.MustParseAddr("127.0.0.1")
+			ctx := context.Background()
+			b.ResetTimer()
+			for range b.N {
+				for range 1000 {
+					l.Record(LoggedRequest{At: fixtureNow, AccountID: acc.ID, KeyID: k.ID, Route: "GET /api/v1/key", Status: 200,
+						Outcome: OutcomeOK, Auth: AuthBearer, Addr: addr, UserAgent: "wrk"})
+				}
+				if err := l.Flush(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
