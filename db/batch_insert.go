@@ -69,6 +69,12 @@ func (t insertTable) sql(n int) string {
 		` ON CONFLICT (key_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id, public_id`
 }
 
+// insertSQL is the plain INSERT of n rows.
+func (t insertTable) insertSQL(n int) string {
+	return `INSERT INTO ` + t.name + ` (` + strings.Join(t.columns, ", ") + `) VALUES ` +
+		strings.TrimSuffix(strings.Repeat(t.row+", ", n), ", ")
+}
+
 // insertRows stores ops set-based inside tx, each op learning its outcome.
 func insertRows(ctx context.Context, tx *Tx, t insertTable, ops []rowInsert) {
 	for len(ops) > 0 {
@@ -122,8 +128,15 @@ func insertChunk(ctx context.Context, tx *Tx, t insertTable, ops []rowInsert) er
 	return nil
 }
 
-// inSavepoint runs fn so that its failure undoes only what fn did.
+// inSavepoint runs fn so that its failure undoes only what fn did. SQLite
+// needs no savepoint for that: it undoes a failing INSERT by itself and keeps
+// the transaction, and fn's only other statements are reads, which fail only
+// when the commit will too. A savepoint there costs a copy of every page
+// the batch touches.
 func inSavepoint(ctx context.Context, tx *Tx, fn func() error) error {
+	if !tx.b.numbered {
+		return fn()
+	}
 	if _, err := tx.ExecContext(ctx, `SAVEPOINT batch_rows`); err != nil {
 		return err
 	}

@@ -73,14 +73,23 @@ var connectors = map[string]connectFunc{
 // Open opens (creating if needed) and migrates the database dsn names: a
 // postgres:// URL, or else the path of a SQLite file.
 func Open(ctx context.Context, dsn string) (*DB, error) {
+	connect := openSQLite
 	if scheme, _, ok := strings.Cut(dsn, "://"); ok {
-		connect, known := connectors[strings.ToLower(scheme)]
+		c, known := connectors[strings.ToLower(scheme)]
 		if !known {
 			return nil, fmt.Errorf("db: unknown database URL scheme %q: use postgres:// or a SQLite file path", scheme)
 		}
-		return connect(ctx, dsn)
+		connect = c
 	}
-	return openSQLite(ctx, dsn)
+	d, err := connect(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.convertRequestLog(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
 }
 
 func openSQLite(ctx context.Context, path string) (*DB, error) {

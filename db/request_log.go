@@ -169,7 +169,7 @@ func (l *RequestLog) Flush(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := insertRequests(ctx, tx, batch, agentIDs); err != nil {
+		if err := insertSegments(ctx, tx, segmentsOf(batch, agentIDs)); err != nil {
 			return err
 		}
 		if err := insertFailures(ctx, tx, batch); err != nil {
@@ -252,33 +252,6 @@ func (l *RequestLog) internAgents(ctx context.Context, tx *Tx, batch []LoggedReq
 		l.agents[ua] = id
 	}
 	return ids, nil
-}
-
-var requestInsert = newInsertTable("request_log", "account_id", "key_id", "at", "route", "status", "outcome",
-	"auth", "latency_us", "addr", "agent_id")
-
-func insertRequests(ctx context.Context, tx *Tx, batch []LoggedRequest, agents map[string]int64) error {
-	t := requestInsert
-	for len(batch) > 0 {
-		n := min(len(batch), tx.rowsPerInsert(len(t.columns)))
-		args := make([]any, 0, n*len(t.columns))
-		for _, r := range batch[:n] {
-			var agent any
-			if id, ok := agents[truncateUTF8(r.UserAgent, MaxUserAgent)]; ok {
-				agent = id
-			}
-			args = append(args, r.AccountID, r.KeyID, r.At.Unix(), codeOf(requestRoutes, r.Route), r.Status,
-				outcomeCode(r.Outcome), max(codeOf(requestAuths, r.Auth), 0), min(r.Latency.Microseconds(), 1<<31-1),
-				addrBytes(r.Addr), agent)
-		}
-		q := `INSERT INTO request_log (` + strings.Join(t.columns, ", ") + `) VALUES ` +
-			strings.TrimSuffix(strings.Repeat(t.row+", ", n), ", ")
-		if _, err := tx.ExecPrepared(ctx, q, args...); err != nil {
-			return fmt.Errorf("db: insert request log: %w", err)
-		}
-		batch = batch[n:]
-	}
-	return nil
 }
 
 func insertFailures(ctx context.Context, tx *Tx, batch []LoggedRequest) error {
@@ -370,7 +343,7 @@ func (l *RequestLog) Fold(ctx context.Context) error {
 	for _, o := range owners {
 		err := l.d.inTx(ctx, func(tx *Tx) error {
 			if o[1] != 0 {
-				if _, err := tx.ExecContext(ctx, `DELETE FROM request_log WHERE key_id = ? AND at < ?`, o[1], before); err != nil {
+				if _, err := tx.ExecContext(ctx, `DELETE FROM request_segments WHERE key_id = ? AND last_at < ?`, o[1], before); err != nil {
 					return err
 				}
 				if _, err := tx.ExecContext(ctx, `DELETE FROM request_failures WHERE key_id = ? AND at < ?`, o[1], before); err != nil {

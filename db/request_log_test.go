@@ -176,7 +176,7 @@ func TestRequestLogBytesPerRequest(t *testing.T) {
 	}
 	d.write.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
 	per := float64(used()-before) / float64(n-1000)
-	t.Logf("SQLite: %.1f bytes per logged request (row, index on key and time, hourly counts)", per)
+	t.Logf("SQLite: %.1f bytes per logged request (segments, their index, hourly counts)", per)
 	if per > 64 {
 		t.Errorf("%.1f bytes per logged request, budget 64", per)
 	}

@@ -2,7 +2,6 @@ package db
 
 import (
 	"context"
-	"fmt"
 	"net/netip"
 	"time"
 )
@@ -62,84 +61,10 @@ type RequestFilter struct {
 // OutcomeFailed filters for every outcome that is not ok.
 const OutcomeFailed = "failed"
 
-// RecentRequests returns a page of a key's logged requests, newest first,
-// and the cursor of the next page (zero when there is none).
-func (d *DB) RecentRequests(ctx context.Context, accountID, keyID int64, f RequestFilter) ([]LoggedRequest, RequestCursor, error) {
-	q := `SELECT r.id, r.at, r.route, r.status, r.outcome, r.auth, r.latency_us, r.addr, coalesce(a.agent, '')
-		FROM request_log r LEFT JOIN request_agents a ON a.id = r.agent_id
-		WHERE r.key_id = ? AND r.account_id = ?`
-	args := []any{keyID, accountID}
-	switch f.Outcome {
-	case "":
-	case OutcomeFailed:
-		q += ` AND r.outcome <> ?`
-		args = append(args, outcomeCode(OutcomeOK))
-	default:
-		q += ` AND r.outcome = ?`
-		args = append(args, outcomeCode(f.Outcome))
-	}
-	if f.Before != (RequestCursor{}) {
-		q += ` AND (r.at < ? OR r.at = ? AND r.id < ?)`
-		args = append(args, f.Before.At, f.Before.At, f.Before.ID)
-	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 50
-	}
-	q += ` ORDER BY r.at DESC, r.id DESC LIMIT ?`
-	args = append(args, limit+1)
-	out, err := queryAll(ctx, d.read, "recent requests", func(s scanner) (LoggedRequest, error) {
-		var r LoggedRequest
-		var at, latency int64
-		var route, outcome, auth int
-		var addr []byte
-		err := s.Scan(&r.ID, &at, &route, &r.Status, &outcome, &auth, &latency, &addr, &r.UserAgent)
-		r.AccountID, r.KeyID, r.At, r.Latency = accountID, keyID, time.Unix(at, 0).UTC(), time.Duration(latency)*time.Microsecond
-		r.Route, r.Outcome, r.Auth, r.Addr = nameOf(requestRoutes, route), nameOf(requestOutcomes, outcome), nameOf(requestAuths, auth), addrFromBytes(addr)
-		return r, err
-	}, q, args...)
-	if err != nil {
-		return nil, RequestCursor{}, err
-	}
-	var next RequestCursor
-	if len(out) > limit {
-		out = out[:limit]
-		last := out[limit-1]
-		next = RequestCursor{At: last.At.Unix(), ID: last.ID}
-	}
-	return out, next, nil
-}
-
 // AddrCount is how many requests came from one client address, and how many failed.
 type AddrCount struct {
 	Addr      netip.Addr
 	N, Failed int64
-}
-
-// TopAddresses returns the client addresses that sent a key the most
-// requests since a time (within the log's retention).
-func (d *DB) TopAddresses(ctx context.Context, accountID, keyID int64, since time.Time, limit int) ([]AddrCount, error) {
-	return queryAll(ctx, d.read, "top addresses", func(s scanner) (AddrCount, error) {
-		var a AddrCount
-		var addr []byte
-		err := s.Scan(&addr, &a.N, &a.Failed)
-		a.Addr = addrFromBytes(addr)
-		return a, err
-	}, `SELECT addr, count(*), sum(CASE WHEN outcome = ? THEN 0 ELSE 1 END)
-		FROM request_log WHERE key_id = ? AND account_id = ? AND at >= ?
-		GROUP BY addr ORDER BY count(*) DESC LIMIT ?`, outcomeCode(OutcomeOK), keyID, accountID, since.Unix(), limit)
-}
-
-// CountRequests counts a key's logged requests of one route and outcome since a time.
-func (d *DB) CountRequests(ctx context.Context, accountID, keyID int64, route, outcome string, since time.Time) (int64, error) {
-	var n int64
-	err := d.read.QueryRowContext(ctx, `SELECT count(*) FROM request_log
-		WHERE key_id = ? AND account_id = ? AND at >= ? AND route = ? AND outcome = ?`,
-		keyID, accountID, since.Unix(), codeOf(requestRoutes, route), outcomeCode(outcome)).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("db: count requests: %w", err)
-	}
-	return n, nil
 }
 
 // RequestFailure is a failed signed or token request with what the client sent.
