@@ -349,6 +349,9 @@ func (l *RequestLog) Fold(ctx context.Context) error {
 				if _, err := tx.ExecContext(ctx, `DELETE FROM request_failures WHERE key_id = ? AND at < ?`, o[1], before); err != nil {
 					return err
 				}
+				if err := compactSegments(ctx, tx, o[0], o[1], now.Add(-time.Hour).Unix()); err != nil {
+					return err
+				}
 			}
 			_, err := tx.ExecContext(ctx, `DELETE FROM request_hours WHERE account_id = ? AND key_id = ? AND hour < ?`, o[0], o[1], hourBefore)
 			return err

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -216,6 +217,53 @@ func insertSegments(ctx context.Context, tx *Tx, segs []segment) error {
 		segs = segs[n:]
 	}
 	return nil
+}
+
+// smallSegment is a segment worth merging with its neighbours: a key that
+// sees a request now and then writes a segment per request, whose row costs
+// more than the request.
+const smallSegment = 64
+
+// compactSegments merges a key's small segments written before until into
+// full ones, so a quiet key's log costs about what a busy key's does.
+func compactSegments(ctx context.Context, tx *Tx, accountID, keyID, until int64) error {
+	rows, err := tx.QueryContext(ctx, `SELECT id, first_at, data FROM request_segments
+		WHERE key_id = ? AND last_at < ? AND n < ? ORDER BY last_at, id`, keyID, until, smallSegment)
+	if err != nil {
+		return err
+	}
+	var g keyGroups
+	var ids []any
+	for rows.Next() {
+		var id, first int64
+		var data []byte
+		if err := rows.Scan(&id, &first, &data); err != nil {
+			rows.Close()
+			return err
+		}
+		entries, err := decodeSegment(data, first, nil)
+		if err != nil {
+			rows.Close()
+			return err
+		}
+		for _, e := range entries {
+			g.add(accountID, keyID, e)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(ids) < 2 {
+		return err
+	}
+	for len(ids) > 0 {
+		n := min(len(ids), 500)
+		q := `DELETE FROM request_segments WHERE id IN (?` + strings.Repeat(", ?", n-1) + `)`
+		if _, err := tx.ExecContext(ctx, q, ids[:n]...); err != nil {
+			return err
+		}
+		ids = ids[n:]
+	}
+	return insertSegments(ctx, tx, g.segments())
 }
 
 // entryID is the id of a segment's i-th entry: the segment's id and the place.

@@ -161,3 +161,44 @@ func testRequestLogMovesOldRows(t *testing.T, dsn string) {
 		t.Errorf("a second start moved again: %d requests", len(rows))
 	}
 }
+
+// Folding merges a quiet key's one-request segments into one, keeping every request.
+func TestFoldCompactsSmallSegments(t *testing.T) { forEachBackend(t, testFoldCompactsSmallSegments) }
+
+func testFoldCompactsSmallSegments(t *testing.T, dsn string) {
+	ctx := context.Background()
+	d := fixtureOpen(t, dsn)
+	acc := fixtureAccount(t, d, "quiet")
+	k := fixtureKey(t, d, acc, fixtureUser(t, d, acc, "a@quiet.test"), "CRM")
+	now := fixtureNow
+	l := d.NewRequestLog(func() time.Time { return now }, 30*24*time.Hour, nil)
+	const n = 10
+	for i := range n {
+		l.Record(LoggedRequest{At: fixtureNow.Add(time.Duration(i) * time.Minute), AccountID: acc.ID, KeyID: k.ID,
+			Route: RouteToken, Status: 200, Outcome: OutcomeOK, Auth: AuthBasic, UserAgent: "curl/8.5.0"})
+		if err := l.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	segments := func() (c int) {
+		d.read.QueryRowContext(ctx, `SELECT count(*) FROM request_segments WHERE key_id = ?`, k.ID).Scan(&c)
+		return c
+	}
+	if got := segments(); got != n {
+		t.Fatalf("%d segments before folding, want %d", got, n)
+	}
+	now = fixtureNow.Add(3 * time.Hour)
+	if err := l.Fold(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := segments(); got != 1 {
+		t.Errorf("%d segments after folding, want 1", got)
+	}
+	rows, _, err := d.RecentRequests(ctx, acc.ID, k.ID, RequestFilter{})
+	if err != nil || len(rows) != n || !rows[0].At.Equal(fixtureNow.Add((n-1)*time.Minute)) || rows[0].UserAgent != "curl/8.5.0" {
+		t.Fatalf("after folding: %d requests, newest %+v, %v", len(rows), rows, err)
+	}
+	if c, _ := d.CountRequests(ctx, acc.ID, k.ID, RouteToken, OutcomeOK, fixtureNow.Add(5*time.Minute)); c != n-5 {
+		t.Errorf("tokens since 5 minutes in = %d, want %d", c, n-5)
+	}
+}
