@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"keydesk/handlers"
+	"keydesk/web"
 	"keydesk/web/metrics"
 )
 
@@ -55,14 +56,17 @@ func newLogger(w io.Writer) (log *slog.Logger, flush func(), err error) {
 	}
 	buf := newLogBuffer(w)
 	opts := &slog.HandlerOptions{Level: level}
-	switch format := strings.ToLower(os.Getenv("KEYDESK_LOG_FORMAT")); format {
+	var h slog.Handler
+	format := strings.ToLower(os.Getenv("KEYDESK_LOG_FORMAT"))
+	switch format {
 	case "", "text":
-		return slog.New(slog.NewTextHandler(buf, opts)), buf.Flush, nil
+		h = slog.NewTextHandler(buf, opts)
 	case "json":
-		return slog.New(slog.NewJSONHandler(buf, opts)), buf.Flush, nil
+		h = slog.NewJSONHandler(buf, opts)
 	default:
 		return nil, nil, fmt.Errorf("KEYDESK_LOG_FORMAT %q: choose text or json", format)
 	}
+	return slog.New(web.WithAccessLog(h, web.NewAccessLog(buf, format == "json", level))), buf.Flush, nil
 }
 
 // logFlushEvery bounds how long a log line waits in the buffer.

@@ -94,9 +94,11 @@ func NoteOutcome(c echo.Context, code string) {
 
 // observe gives each request an id, answers errors through the error
 // handler, and then writes one log line and records the request's metrics.
+// When log's handler has an AccessLog (WithAccessLog) the line goes there.
 // The line never holds the query string, a header's value or the path's
 // parameters (a capture link's id is a capability): only the route pattern.
 func observe(log *slog.Logger, m *metrics.Metrics, trustProxy bool) echo.MiddlewareFunc {
+	access := accessLogOf(log)
 	ids := newRequestIDs()
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -129,7 +131,16 @@ func observe(log *slog.Logger, m *metrics.Metrics, trustProxy bool) echo.Middlew
 				level = slog.LevelDebug // probes every second would drown the rest
 			}
 			ctx := c.Request().Context()
-			if log.Enabled(ctx, level) {
+			if access != nil {
+				if access.enabled(ctx, level) {
+					line := requestLine{at: start.Add(took), level: level, id: info.id, method: c.Request().Method,
+						route: route.Name(), status: status, took: took, ip: c.RealIP(), key: info.keyID}
+					if api && status >= 400 {
+						line.reason = info.outcome
+					}
+					access.write(line)
+				}
+			} else if log.Enabled(ctx, level) {
 				attrs := make([]slog.Attr, 0, 9)
 				attrs = append(attrs, slog.String("id", info.id), slog.String("method", c.Request().Method),
 					slog.String("route", route.Name()), slog.Int("status", status), slog.Duration("took", took),

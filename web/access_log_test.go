@@ -1,0 +1,58 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+)
+
+// An access line reads exactly as slog's own handlers would write it.
+func TestAccessLineMatchesSlog(t *testing.T) {
+	at := time.Date(2026, 11, 24, 1, 51, 5, 123456789, time.UTC)
+	lines := []requestLine{
+		{at: at, level: slog.LevelInfo, id: "a1b2c3-1", method: "GET", route: "GET /api/v1/key", status: 200, took: 873 * time.Microsecond, ip: "127.0.0.1", key: 7},
+		{at: at, level: slog.LevelInfo, id: "proxy.id_9", method: "POST", route: "POST /api/v1/auth/token", status: 401, took: 2 * time.Millisecond, ip: "2001:db8::1", reason: "invalid_client"},
+		{at: at, level: slog.LevelDebug, id: "x", method: "GET", route: "/healthz", status: 503, took: 0, ip: ""},
+		{at: at.In(time.FixedZone("CET", 3600)), level: slog.LevelInfo, id: "q\"=\x01é", method: "GET", route: "/", status: 302, took: time.Second, ip: "10.0.0.1"},
+	}
+	for _, json := range []bool{false, true} {
+		for _, l := range lines {
+			var want bytes.Buffer
+			opts := &slog.HandlerOptions{Level: slog.LevelDebug}
+			var h slog.Handler = slog.NewTextHandler(&want, opts)
+			if json {
+				h = slog.NewJSONHandler(&want, opts)
+			}
+			r := slog.NewRecord(l.at, l.level, "request", 0)
+			r.AddAttrs(slog.String("id", l.id), slog.String("method", l.method), slog.String("route", l.route),
+				slog.Int("status", l.status), slog.Duration("took", l.took), slog.String("ip", l.ip))
+			if l.key != 0 {
+				r.AddAttrs(slog.Int64("key", l.key))
+			}
+			if l.reason != "" {
+				r.AddAttrs(slog.String("reason", l.reason))
+			}
+			if err := h.Handle(context.Background(), r); err != nil {
+				t.Fatal(err)
+			}
+			var got bytes.Buffer
+			NewAccessLog(&got, json, slog.LevelDebug).write(l)
+			if got.String() != want.String() {
+				t.Errorf("json=%v\n got %s\nwant %s", json, got.String(), want.String())
+			}
+		}
+	}
+}
+
+func TestAccessLogLevel(t *testing.T) {
+	a := NewAccessLog(&bytes.Buffer{}, false, slog.LevelWarn)
+	if a.enabled(context.Background(), slog.LevelInfo) || !a.enabled(context.Background(), slog.LevelError) {
+		t.Error("the access log does not follow its level")
+	}
+	log := slog.New(WithAccessLog(slog.DiscardHandler, a))
+	if accessLogOf(log) != a || accessLogOf(slog.New(slog.DiscardHandler)) != nil {
+		t.Error("observe does not find the access log beside the logger")
+	}
+}
