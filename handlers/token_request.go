@@ -81,7 +81,15 @@ func parseBasicAuth(header string) (id, secret string, err error) {
 // readClientRequest reads the body; only a body over 1 MiB is returned as a
 // plain error (413), anything else wrong as an oauthError.
 func readClientRequest(r *http.Request) (clientRequest, *oauthError, error) {
-	body, err := io.ReadAll(r.Body)
+	var body []byte
+	var err error
+	if n := r.ContentLength; n >= 0 && n <= 64<<10 {
+		// The usual small form: one read into a buffer of its size.
+		body = make([]byte, n)
+		_, err = io.ReadFull(r.Body, body)
+	} else {
+		body, err = io.ReadAll(r.Body)
+	}
 	if err != nil {
 		if web.IsTooLarge(err) {
 			return clientRequest{}, nil, err
@@ -97,7 +105,9 @@ func readClientRequest(r *http.Request) (clientRequest, *oauthError, error) {
 func parseClientRequest(contentType string, body []byte, authz string) (clientRequest, *oauthError) {
 	var req clientRequest
 	mediaType := ""
-	if contentType != "" {
+	if contentType == "application/x-www-form-urlencoded" {
+		mediaType = contentType // what nearly every client sends, as is
+	} else if contentType != "" {
 		mt, _, err := mime.ParseMediaType(contentType)
 		if err != nil {
 			return req, &oauthError{http.StatusUnsupportedMediaType, "unsupported_media_type",

@@ -1,0 +1,28 @@
+package handlers
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func TestAppendedJSONIsEncodingJSON(t *testing.T) {
+	names := []string{"", "CRM", `quote " back \ slash`, "<script>&amp;</script>", "tab\tnew\nline\r\x01\x1f",
+		"Sämi’s Autohaus 🚗", "line\u2028para\u2029", "bad \xff utf8 \xc3", "\x7f del"}
+	for _, name := range names {
+		k := keyInfo{Name: name, APIKey: "kd_live_abc", Type: "integration", Mode: "live", Scope: "read write",
+			Scopes: []string{"read", "write"}, Licenses: []string{}, Account: name, AuthenticatedBy: "bearer"}
+		want, err := json.Marshal(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, '\n') // as json.Encoder, which c.JSON uses, ends it
+		if got := k.appendJSON(nil); string(got) != string(want) {
+			t.Errorf("name %q:\n got %s\nwant %s", name, got, want)
+		}
+	}
+	k := keyInfo{Licenses: nil, Scopes: []string{"read"}}
+	if got, want := string(k.appendJSON(nil)), `"licenses":[]`; !strings.Contains(got, want) {
+		t.Errorf("no licenses: %s, want %s in it", got, want)
+	}
+}
