@@ -100,9 +100,8 @@ func (h *Handlers) api(need scopeSet, license string, fn apiHandler) echo.Handle
 		if err != nil {
 			return err
 		}
-		noteOf(c).key(caller.key, caller.via)
+		authenticated(c, caller.key, caller.via)
 		h.db.TouchAPIKey(caller.key.ID, h.now())
-		web.NoteKey(c, caller.key.ID)
 		h.setSunset(c, caller.key)
 		if caller.scope&need != need {
 			return bearerChallenge(c, http.StatusForbidden, "insufficient_scope",

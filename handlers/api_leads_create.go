@@ -110,8 +110,7 @@ func rejectFields(c echo.Context, fields map[string]string, what string) error {
 		return &web.APIError{Status: http.StatusBadRequest, Code: "invalid_json",
 			Message: "The body is not a JSON object: see the example in the API documentation."}
 	}
-	web.NoteOutcome(c, "validation_failed")
-	noteOf(c).outcome = "validation_failed"
+	answeredWith(c, "validation_failed")
 	return c.JSON(http.StatusBadRequest, validationError{Code: "validation_failed",
 		Message: "Some fields of " + what + " are not valid; each is listed in fields.", RequestID: web.RequestID(c), Fields: fields})
 }

@@ -38,9 +38,19 @@ func noteOf(c echo.Context) *requestNote {
 	return &requestNote{}
 }
 
-// key records that the request authenticated as k.
-func (n *requestNote) key(k *db.APIKey, auth string) {
+// authenticated records, for the request log and for the request's log
+// line, that the request authenticated as k.
+func authenticated(c echo.Context, k *db.APIKey, auth string) {
+	n := noteOf(c)
 	n.accountID, n.keyID, n.public, n.auth, n.sent = k.AccountID, k.ID, "", auth, nil
+	web.NoteKey(c, k.ID)
+}
+
+// answeredWith records, for the request log and for the request's log line,
+// the code of an error a handler wrote itself instead of returning it.
+func answeredWith(c echo.Context, code string) {
+	noteOf(c).outcome = code
+	web.NoteOutcome(c, code)
 }
 
 // named records the key a request names by its public key, before (or

@@ -162,7 +162,7 @@ func TestBrowserAuditFilterAndCSV(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`#filter-key`), "dms sync"),
 		chromedp.SetValue(chromedp.CSS(`#filter-action`), "create"),
 		chromedp.Click(chromedp.CSS(`[data-testid=audit-filter]`)),
-		chromedp.WaitVisible(chromedp.CSS(`a[href="/settings/audit"]`)), // Clear shows once filtered
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=audit-clear]`)), // Clear shows once filtered (the nav links to the audit log too)
 	)
 	if n := eval[int](t, ctx, `document.querySelectorAll("[data-testid=audit-row]").length`); n != 1 {
 		t.Errorf("%d rows, want the one create of DMS Sync", n)

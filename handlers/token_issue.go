@@ -11,7 +11,6 @@ import (
 	"keydesk/db"
 	"keydesk/keys"
 	"keydesk/keys/live"
-	"keydesk/web"
 )
 
 // accessTokenLifetime is how long an access token lives (CarBuddii: 1800 s).
@@ -112,7 +111,7 @@ func (h *Handlers) authenticateClient(c echo.Context, req clientRequest) (*live.
 		h.noteSecretSent(c, req)
 		return nil, errInvalidClient, nil
 	}
-	web.NoteKey(c, k.ID)
+	authenticated(c, &k.APIKey, clientAuth(c, req))
 	return k, nil, nil
 }
 
