@@ -155,6 +155,32 @@ func (d *DB) APIKeys(ctx context.Context, accountID int64, t KeyType) ([]APIKey,
 	return out, rows.Err()
 }
 
+// KeysForHealth lists an account's active keys that may carry a health
+// flag — never used, not used since unusedBefore, or created before
+// rollBefore — in the order of the key lists (digital requests first, newest
+// first), at most limit: the landing page reads these, not every key.
+func (d *DB) KeysForHealth(ctx context.Context, accountID int64, unusedBefore, rollBefore time.Time, limit int) ([]APIKey, error) {
+	rows, err := d.read.QueryContext(ctx, `SELECT `+keyColumns+keyFrom+
+		`WHERE k.account_id = ? AND k.revoked_at IS NULL
+			AND (k.last_used_at IS NULL OR k.last_used_at < ? OR k.created_at < ?)
+		ORDER BY CASE WHEN k.type = ? THEN 0 ELSE 1 END, k.id DESC LIMIT ?`,
+		accountID, unusedBefore.Unix(), rollBefore.Unix(), string(DigitalRequests), limit)
+	if err != nil {
+		return nil, fmt.Errorf("db: keys for health: %w", err)
+	}
+	defer rows.Close()
+	var out []APIKey
+	for rows.Next() {
+		k, err := scanAPIKey(rows)
+		if err != nil {
+			return nil, err
+		}
+		d.overlayLastUsed(&k)
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
+
 // APIKey returns one key of an account; another account's key is ErrNotFound.
 func (d *DB) APIKey(ctx context.Context, accountID, id int64) (APIKey, error) {
 	k, err := scanAPIKey(d.read.QueryRowContext(ctx, `SELECT `+keyColumns+keyFrom+

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -387,5 +388,48 @@ func testLastUsed(t *testing.T, dsn string) {
 	got, err := d2.APIKey(ctx, acc.ID, k.ID)
 	if err != nil || !got.LastUsedAt.Equal(later) {
 		t.Errorf("after Close and reopen: LastUsedAt = %v, %v; want %v", got.LastUsedAt, err, later)
+	}
+}
+
+func TestKeysForHealth(t *testing.T) { forEachBackend(t, testKeysForHealth) }
+
+func testKeysForHealth(t *testing.T, dsn string) {
+	ctx := context.Background()
+	d := fixtureOpen(t, dsn)
+	acc, other := fixtureAccount(t, d, "health"), fixtureAccount(t, d, "other")
+	u := fixtureUser(t, d, acc, "a@health.test")
+	now := fixtureNow
+	day := 24 * time.Hour
+	set := func(k APIKey, column string, at time.Time) {
+		t.Helper()
+		if _, err := d.write.ExecContext(ctx, `UPDATE api_keys SET `+column+` = ? WHERE id = ?`, at.Unix(), k.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fixtureKey(t, d, acc, u, "never used")
+	busy := fixtureKey(t, d, acc, u, "busy")
+	set(busy, "last_used_at", now.Add(-time.Hour))
+	quiet := fixtureKey(t, d, acc, u, "quiet")
+	set(quiet, "last_used_at", now.Add(-40*day))
+	old := fixtureKey(t, d, acc, u, "old")
+	set(old, "last_used_at", now.Add(-time.Hour))
+	set(old, "created_at", now.Add(-400*day))
+	gone := fixtureKey(t, d, acc, u, "revoked")
+	set(gone, "revoked_at", now.Add(-day))
+	fixtureKey(t, d, other, fixtureUser(t, d, other, "a@other.test"), "elsewhere")
+
+	ks, err := d.KeysForHealth(ctx, acc.ID, now.Add(-30*day), now.Add(-365*day), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, k := range ks {
+		names = append(names, k.Name)
+	}
+	if got, want := strings.Join(names, ", "), "old, quiet, never used"; got != want {
+		t.Errorf("keys for health = %s; want %s (newest first, neither the busy, the revoked nor another account's key)", got, want)
+	}
+	if ks, _ := d.KeysForHealth(ctx, acc.ID, now.Add(-30*day), now.Add(-365*day), 2); len(ks) != 2 {
+		t.Errorf("limit 2 gave %d keys", len(ks))
 	}
 }

@@ -43,7 +43,11 @@ func (h *Handlers) dashboardShow(c echo.Context) error {
 // accountUsage is every key's traffic over the last 7 days and the health
 // flags of the account's keys, for the landing page.
 func (h *Handlers) accountUsage(ctx context.Context, accountID int64, now time.Time) (*views.AccountUsageVM, error) {
-	ks, err := h.db.AccountAPIKeys(ctx, accountID)
+	const shown = 8
+	// Only keys that may carry a flag, and no more than can fill the card
+	// (a few spare: a key first used in the last seconds is still unused in
+	// the table, and carries no flag once its last use is known).
+	ks, err := h.db.KeysForHealth(ctx, accountID, now.Add(-unusedFor), now.Add(-rollAfter), 2*shown)
 	if err != nil {
 		return nil, err
 	}
@@ -61,5 +65,5 @@ func (h *Handlers) accountUsage(ctx context.Context, accountID int64, now time.T
 		return nil, err
 	}
 	return &views.AccountUsageVM{Chart: hourlyChart("account-chart", "API requests per hour to every key, last 7 days", hours, now, span),
-		Health: health[:min(len(health), 8)]}, nil
+		Health: health[:min(len(health), shown)]}, nil
 }
