@@ -2,7 +2,8 @@
 # The dashboard at scale: a fresh database filled through keydesk's own front
 # doors (keys through the Create New Key form, leads through the API), then
 # the server time of every dashboard page as a signed-in admin.
-# Usage: bench/scale.sh   (SCALE_KEYS=1000 SCALE_LEADS=1000000 SCALE_CONCURRENCY=32 SCALE_FETCHES=200 PORT=18090)
+# Usage: bench/scale.sh   (SCALE_KEYS=1000 SCALE_LEADS=1000000 SCALE_CONCURRENCY=32 SCALE_FETCHES=200 PORT=18090;
+#                          SCALE_ONLY=Integrations measures only the pages whose name holds that)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PORT=${PORT:-18090}

@@ -120,7 +120,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("db: open %s: %w", path, err)
 	}
 	b := &binder{}
-	d := &DB{write: pool{write, b, &stmtCache{}}, backend: SQLite, lock: processLock(path), lastUsed: map[int64]int64{}}
+	d := &DB{write: pool{write, b, &stmtCache{}, nil}, backend: SQLite, lock: processLock(path), lastUsed: map[int64]int64{}}
 	if err := d.migrateSQLite(ctx); err != nil {
 		write.Close()
 		return nil, err
@@ -132,7 +132,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	}
 	read.SetMaxOpenConns(4)
 	read.SetMaxIdleConns(4)
-	d.read = pool{read, b, nil}
+	d.read = pool{read, b, nil, &stmtCache{}}
 	return d, nil
 }
 

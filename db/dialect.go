@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -64,6 +65,9 @@ type pool struct {
 	db    *sql.DB
 	b     *binder
 	stmts *stmtCache // nil: every statement is prepared where it runs
+	// reads, for SQLite's readers, keeps the queries run on the pool itself
+	// prepared: parsing a key list's query cost as much as running it.
+	reads *stmtCache
 }
 
 // stmtCache keeps prepared statements by text, for the statements a write
@@ -75,7 +79,31 @@ type pool struct {
 // has ended, for the next.
 type stmtCache struct {
 	m      sync.Map // text → *sql.Stmt
+	n      atomic.Int64
 	wanted sync.Map // text → struct{}
+}
+
+// maxPrepared bounds a cache: texts beyond it are prepared where they run.
+const maxPrepared = 512
+
+// prepared returns query prepared on db, preparing it the first time.
+func (c *stmtCache) prepared(ctx context.Context, db *sql.DB, query string) (*sql.Stmt, error) {
+	if s, ok := c.m.Load(query); ok {
+		return s.(*sql.Stmt), nil
+	}
+	if c.n.Load() >= maxPrepared {
+		return nil, nil
+	}
+	s, err := db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if was, loaded := c.m.LoadOrStore(query, s); loaded {
+		s.Close()
+		return was.(*sql.Stmt), nil
+	}
+	c.n.Add(1)
+	return s, nil
 }
 
 // prepareWanted prepares the statements transactions asked for.
@@ -98,10 +126,23 @@ func (p pool) ExecContext(ctx context.Context, query string, args ...any) (sql.R
 }
 
 func (p pool) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if p.reads != nil {
+		if s, err := p.reads.prepared(ctx, p.db, query); err != nil || s != nil {
+			if err != nil {
+				return nil, err
+			}
+			return s.QueryContext(ctx, args...)
+		}
+	}
 	return p.db.QueryContext(ctx, p.b.bind(query), args...)
 }
 
 func (p pool) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if p.reads != nil {
+		if s, err := p.reads.prepared(ctx, p.db, query); err == nil && s != nil {
+			return s.QueryRowContext(ctx, args...)
+		}
+	}
 	return p.db.QueryRowContext(ctx, p.b.bind(query), args...)
 }
 

@@ -35,6 +35,7 @@ type config struct {
 	concurrency int
 	fetches     int
 	keyPage     string // printf pattern of a key's page, e.g. /settings/integrations/keys/%d
+	only        string // SCALE_ONLY: measure only the pages whose name has this in it (for profiling one)
 }
 
 func env(name string, def int) int {
@@ -54,6 +55,7 @@ func main() {
 		concurrency: env("SCALE_CONCURRENCY", 32),
 		fetches:     env("SCALE_FETCHES", 200),
 		keyPage:     os.Getenv("SCALE_KEY_PAGE"),
+		only:        os.Getenv("SCALE_ONLY"),
 	}
 	if cfg.keyPage == "" {
 		cfg.keyPage = "/settings/integrations/keys/%d"
@@ -263,6 +265,9 @@ func measure(cfg config, s *session, created []createdKey) {
 		cfg.keys, cfg.leads, cfg.fetches)
 	fmt.Printf("%-28s %8s %8s %8s  %s\n", "page", "p50 ms", "p99 ms", "max ms", "target p50 ≤ 5, p99 ≤ 20")
 	for _, p := range pages {
+		if !strings.Contains(p.name, cfg.only) {
+			continue
+		}
 		var times []float64
 		status := 0
 		for i := range cfg.fetches + 5 {
