@@ -289,7 +289,7 @@ func (d *DB) RollAPIKey(ctx context.Context, accountID, id int64, next APIKey, r
 	detail := "replaced " + old.PublicKey + " by " + rolled.PublicKey
 	if retire != nil {
 		detail += fmt.Sprintf("; the old key works until the new one is first used, then for %s, at the latest until %s",
-			retire.Window, retire.Deadline.UTC().Format("2006-01-02 15:04 MST"))
+			keys.DurationWords(retire.Window), retire.Deadline.UTC().Format("2006-01-02 15:04 MST"))
 	}
 	err = d.inChangeTx(ctx, func(tx *changeTx) error {
 		if retire == nil {

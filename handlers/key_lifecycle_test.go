@@ -115,6 +115,11 @@ func TestRollKeepsTheOldKeyUntilTheNewOneIsUsed(t *testing.T) {
 	if got := strings.Join(actions, ","); got != "revoke,retiring,roll,create" {
 		t.Errorf("audit of the old key: %s", got)
 	}
+	for _, e := range events {
+		if e.Action == db.AuditRoll && !strings.Contains(e.Detail, "then for 15 minutes,") {
+			t.Errorf("the roll's audit entry says the window as %q, not in words", e.Detail)
+		}
+	}
 }
 
 func TestRollRetiringStopsAtTheDeadlineWhenTheNewKeyIsNeverUsed(t *testing.T) {

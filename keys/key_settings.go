@@ -458,3 +458,25 @@ func ChoiceByValue(list []Choice, v string) (Choice, bool) {
 	}
 	return Choice{}, false
 }
+
+// DurationWords says d as a person would: "15 minutes", "1 hour", "24 hours", "7 days".
+func DurationWords(d time.Duration) string {
+	count := func(n time.Duration, unit string) string {
+		if n == 1 {
+			return "1 " + unit
+		}
+		return strconv.FormatInt(int64(n), 10) + " " + unit + "s"
+	}
+	const day = 24 * time.Hour
+	switch {
+	case d >= 2*day && d%day == 0:
+		return count(d/day, "day")
+	case d >= time.Hour && d%time.Hour == 0:
+		return count(d/time.Hour, "hour")
+	case d >= time.Minute && d%time.Minute == 0:
+		return count(d/time.Minute, "minute")
+	case d > 0 && d%time.Second == 0:
+		return count(d/time.Second, "second")
+	}
+	return d.String()
+}

@@ -108,3 +108,23 @@ func TestEveryFieldIsComplete(t *testing.T) {
 		seen[f.Column] = true
 	}
 }
+
+func TestDurationWords(t *testing.T) {
+	tests := []struct {
+		d    time.Duration
+		want string
+	}{
+		{15 * time.Minute, "15 minutes"},
+		{time.Hour, "1 hour"},
+		{24 * time.Hour, "24 hours"},
+		{7 * 24 * time.Hour, "7 days"},
+		{90 * time.Second, "90 seconds"},
+		{time.Minute, "1 minute"},
+		{1500 * time.Millisecond, "1.5s"},
+	}
+	for _, tt := range tests {
+		if got := DurationWords(tt.d); got != tt.want {
+			t.Errorf("DurationWords(%v) = %q, want %q", tt.d, got, tt.want)
+		}
+	}
+}

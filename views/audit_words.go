@@ -46,6 +46,19 @@ func AuditSentence(e db.AuditEvent) string {
 		return "Revoked the key; its access tokens ended"
 	case db.AuditRoll:
 		return "Rolled the key: " + e.Detail
+	case db.AuditEndTokens:
+		return "Ended every access token of the key; the key still works"
+	case db.AuditPause:
+		return "Paused the key: its calls are refused until it is resumed"
+	case db.AuditResume:
+		return "Resumed the key; tokens from before the pause stay ended"
+	case db.AuditRetiring:
+		if e.Detail != "" {
+			return "Retiring: " + e.Detail
+		}
+		return "Retiring: the new key was first used"
+	case db.AuditDebugSignatures:
+		return "Opened the signature debugger (what clients sent with failed requests)"
 	case db.AuditUserInvite:
 		return "Invited " + who + " as " + e.Detail
 	case db.AuditUserAccept:

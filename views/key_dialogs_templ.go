@@ -59,9 +59,9 @@ func createdBody(vm KeyCreatedVM) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var3 string
-				templ_7745c5c3_Var3, templ_7745c5c3_Err = templ.JoinStringErrs(vm.Replaced.Retire.Window.String())
+				templ_7745c5c3_Var3, templ_7745c5c3_Err = templ.JoinStringErrs(keys.DurationWords(vm.Replaced.Retire.Window))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/key_dialogs.templ`, Line: 10, Col: 195}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/key_dialogs.templ`, Line: 10, Col: 206}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var3))
 				if templ_7745c5c3_Err != nil {
@@ -74,7 +74,7 @@ func createdBody(vm KeyCreatedVM) templ.Component {
 				var templ_7745c5c3_Var4 string
 				templ_7745c5c3_Var4, templ_7745c5c3_Err = templ.JoinStringErrs(exactTime(vm.Replaced.Retire.Deadline))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/key_dialogs.templ`, Line: 10, Col: 263}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/key_dialogs.templ`, Line: 10, Col: 274}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var4))
 				if templ_7745c5c3_Err != nil {
