@@ -27,6 +27,16 @@ func fitsWidth(t *testing.T, ctx context.Context, page string) {
 	}
 }
 
+// navOneLine fails the test when the main navigation's links do not all sit
+// on one line (what does not fit scrolls inside the bar).
+func navOneLine(t *testing.T, ctx context.Context, page string) {
+	t.Helper()
+	lines := eval[int](t, ctx, `new Set([...document.querySelectorAll("nav.nav a")].map(a => Math.round(a.getBoundingClientRect().top))).size`)
+	if lines != 1 {
+		t.Errorf("%s: the navigation takes %d lines", page, lines)
+	}
+}
+
 // TestBrowserDashPages opens each of the landing page, Users, Leads, a lead,
 // the audit log, the docs and the invite pages at a desktop and a phone width:
 // nothing wider than the window, a screenshot of each.
@@ -65,6 +75,7 @@ func TestBrowserDashPages(t *testing.T) {
 		for _, p := range pages {
 			step(t, ctx, "open "+p.path, chromedp.Navigate(base+p.path), chromedp.WaitVisible(chromedp.CSS(p.ready)))
 			fitsWidth(t, ctx, p.name+" at "+w.name)
+			navOneLine(t, ctx, p.name+" at "+w.name)
 			screenshot(t, ctx, "dp-"+p.name+"-"+w.name)
 		}
 	}

@@ -154,6 +154,9 @@
 
   document.addEventListener("DOMContentLoaded", () => {
     localTimes(document);
+    // On a narrow screen the navigation scrolls sideways: show where we are.
+    const nav = document.querySelector("nav.nav"), here = nav && nav.querySelector("a.active");
+    if (here && nav.scrollWidth > nav.clientWidth) nav.scrollLeft += here.getBoundingClientRect().left - nav.getBoundingClientRect().left - (nav.clientWidth - here.offsetWidth) / 2;
     const m = modal();
     if (!m) return;
     m.addEventListener("close", () => {
