@@ -4,6 +4,8 @@
 #        BENCH_ALLOWLIST=1 bench/run.sh  the benchmarked keys enforce a 50-entry IP allowlist (127.0.0.1
 #                                        last) and a 10,000,000/min rate limit, to show their cost
 #        KEYDESK_REQUEST_LOG=off bench/run.sh   the same without the per-key request log
+#        BENCH_PAGING=1 bench/run.sh     first 20 s of lead intake, then the same calls while a signed-in
+#                                        admin pages through the Leads page as fast as it answers
 #        BACKEND=postgres bench/run.sh   the same calls on a throw-away PostgreSQL cluster, then
 #                                        the revoke latency across three instances
 set -euo pipefail
@@ -68,6 +70,14 @@ token() { # key secret → access token
 export BEARER_TOKEN=$(token "$BEARER_KEY" "$BEARER_SECRET")
 export LEADS_TOKEN=$(token "$LEADS_KEY" "$LEADS_SECRET")
 
+if [ -n "${BENCH_PAGING:-}" ]; then
+  echo "filling the Leads page: 20 s of lead intake…"
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d20s -s bench/leads.lua "$BASE" | awk '/^RESULT/ { print "  " $8 " leads" }'
+  go build -o "$work/scale" ./bench/scale
+  KEYDESK_ADDR=127.0.0.1:$PORT SCALE_PAGER=1 "$work/scale" 2>"$work/pager.log" &
+  others+=($!)
+fi
+
 results=$work/results
 : >"$results"
 rss() { awk '/^VmRSS/ { printf "%.0f", $2/1024 }' "/proc/$server/status"; }
@@ -100,6 +110,9 @@ awk '
     }
     exit fail
   }' "$results" || status=$?
+if [ -n "${BENCH_PAGING:-}" ]; then
+  echo "meanwhile an admin paged through Leads at: $(tail -n 3 "$work/pager.log" | sed -E 's/.*: //' | paste -sd, -)"
+fi
 # Memory: the server's resident set now and at its peak, after every scenario above.
 awk '/^VmRSS|^VmHWM/ { printf "%s %.0f MiB\n", ($1 == "VmHWM:" ? "server peak RSS:" : "server RSS now: "), $2/1024 }' "/proc/$server/status"
 echo "$tokens_rss"

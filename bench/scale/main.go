@@ -61,6 +61,10 @@ func main() {
 		cfg.keyPage = "/settings/integrations/keys/%d"
 	}
 	admin := signIn(cfg)
+	if os.Getenv("SCALE_PAGER") != "" {
+		pageLeads(admin)
+		return
+	}
 
 	start := time.Now()
 	created := createKeys(cfg, admin)
@@ -119,6 +123,31 @@ func signIn(cfg config) *session {
 		log.Fatalf("sign-in as %s: %d", cfg.email, res.StatusCode)
 	}
 	return s
+}
+
+var olderRe = regexp.MustCompile(`href="(/leads\?[^"]*before=\d+[^"]*)"`)
+
+// pageLeads is a person reading the Leads page, page after page, as fast as
+// the server answers (bench/run.sh with BENCH_PAGING=1): back to the first
+// page at the end. It runs until killed, and says how many pages it read
+// every 5 seconds.
+func pageLeads(s *session) {
+	path, pages, since := "/leads", 0, time.Now()
+	for {
+		res, body := s.get(path)
+		if res.StatusCode != http.StatusOK {
+			log.Fatalf("GET %s: %d", path, res.StatusCode)
+		}
+		pages++
+		path = "/leads"
+		if m := olderRe.FindSubmatch(body); m != nil {
+			path = strings.ReplaceAll(string(m[1]), "&amp;", "&")
+		}
+		if el := time.Since(since); el >= 5*time.Second {
+			log.Printf("paging through Leads: %.0f pages/s", float64(pages)/el.Seconds())
+			pages, since = 0, time.Now()
+		}
+	}
 }
 
 type createdKey struct {
