@@ -160,25 +160,36 @@ func (d *DB) APIKeys(ctx context.Context, accountID int64, t KeyType) ([]APIKey,
 // rollBefore — in the order of the key lists (digital requests first, newest
 // first), at most limit: the landing page reads these, not every key.
 func (d *DB) KeysForHealth(ctx context.Context, accountID int64, unusedBefore, rollBefore time.Time, limit int) ([]APIKey, error) {
-	rows, err := d.read.QueryContext(ctx, `SELECT `+keyColumns+keyFrom+
-		`WHERE k.account_id = ? AND k.revoked_at IS NULL
-			AND (k.last_used_at IS NULL OR k.last_used_at < ? OR k.created_at < ?)
-		ORDER BY CASE WHEN k.type = ? THEN 0 ELSE 1 END, k.id DESC LIMIT ?`,
-		accountID, unusedBefore.Unix(), rollBefore.Unix(), string(DigitalRequests), limit)
-	if err != nil {
-		return nil, fmt.Errorf("db: keys for health: %w", err)
-	}
-	defer rows.Close()
 	var out []APIKey
-	for rows.Next() {
-		k, err := scanAPIKey(rows)
-		if err != nil {
-			return nil, err
+	// A type at a time, newest first along the (account, type, id) index: the
+	// walk stops at the limit instead of sorting every key.
+	for _, t := range []KeyType{DigitalRequests, Integration} {
+		if len(out) >= limit {
+			break
 		}
-		d.overlayLastUsed(&k)
-		out = append(out, k)
+		rows, err := d.read.QueryContext(ctx, `SELECT `+keyColumns+keyFrom+
+			`WHERE k.account_id = ? AND k.type = ? AND k.revoked_at IS NULL
+				AND (k.last_used_at IS NULL OR k.last_used_at < ? OR k.created_at < ?)
+			ORDER BY k.id DESC LIMIT ?`,
+			accountID, string(t), unusedBefore.Unix(), rollBefore.Unix(), limit-len(out))
+		if err != nil {
+			return nil, fmt.Errorf("db: keys for health: %w", err)
+		}
+		for rows.Next() {
+			k, err := scanAPIKey(rows)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			d.overlayLastUsed(&k)
+			out = append(out, k)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("db: keys for health: %w", err)
+		}
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // APIKey returns one key of an account; another account's key is ErrNotFound.

@@ -4,6 +4,7 @@ package views
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -116,7 +117,7 @@ func modeLabel(k db.APIKey) string {
 func maskSecret(last4 string) string { return "••••" + last4 }
 
 func keyPath(id int64, suffix string) string {
-	return fmt.Sprintf("/settings/integrations/keys/%d%s", id, suffix)
+	return "/settings/integrations/keys/" + strconv.FormatInt(id, 10) + suffix
 }
 
 // KeyPagePath is a key's page: the admin's, or the read-only one under /keys.
@@ -124,7 +125,7 @@ func KeyPagePath(id int64, admin bool) string {
 	if admin {
 		return keyPath(id, "")
 	}
-	return fmt.Sprintf("/keys/%d", id)
+	return "/keys/" + strconv.FormatInt(id, 10)
 }
 
 // shortKey keeps the mode prefix and the last characters of an API key.
