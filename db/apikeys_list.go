@@ -58,7 +58,7 @@ func (d *DB) APIKeyList(ctx context.Context, accountID int64, f KeyFilter) (KeyL
 			offset = max(offset-n, 0)
 			continue
 		}
-		rows, err := d.read.QueryContext(ctx, `SELECT `+keyColumns+keyFrom+`WHERE `+where+` AND `+part+
+		rows, err := d.read.QueryContext(ctx, `SELECT `+keyListColumns+keyListFrom+`WHERE `+where+` AND `+part+
 			` ORDER BY k.id DESC LIMIT ? OFFSET ?`, append(args[:len(args):len(args)], limit, offset)...)
 		if err != nil {
 			return KeyList{}, fmt.Errorf("db: list keys: %w", err)
