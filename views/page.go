@@ -136,11 +136,11 @@ func shortKey(public string) string {
 	return public[:12] + "…" + public[len(public)-4:]
 }
 
-func revealPath(id int64) string { return fmt.Sprintf("/keys/%d/reveal", id) }
+func revealPath(id int64) string { return "/keys/" + strconv.FormatInt(id, 10) + "/reveal" }
 
-func rowID(id int64) string { return fmt.Sprintf("key-%d", id) }
+func rowID(id int64) string { return "key-" + strconv.FormatInt(id, 10) }
 
-func secretID(id int64) string { return fmt.Sprintf("secret-%d", id) }
+func secretID(id int64) string { return "secret-" + strconv.FormatInt(id, 10) }
 
 func tableID(t db.KeyType) string { return "rows-" + string(t) }
 
