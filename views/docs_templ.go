@@ -123,6 +123,66 @@ const res = await fetch("{BASE}/api/v1/key", {
   headers: signedHeaders("{SLUG}", process.env.KEYDESK_API_KEY, process.env.KEYDESK_API_SECRET),
 });`
 
+const docsSignedV2Curl = `BODY='{"contact":{"first_name":"Ann","last_name":"Lee","email":"ann@example.com"},"source":"website"}'
+TS=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+BODY_SHA=$(printf '%s' "$BODY" | openssl dgst -sha256 | sed 's/^.* //')
+SIG=$(printf '2\nPOST\n/api/v1/leads\n%s\n%s:%s\n%s' "$TS" "$KEYDESK_SLUG" "$KEYDESK_API_KEY" "$BODY_SHA" |
+  openssl dgst -sha256 -hmac "$KEYDESK_API_SECRET" | sed 's/^.* //')
+curl -s "$KEYDESK_URL/api/v1/leads" -H 'Content-Type: application/json' \
+  -H "API-Key: $KEYDESK_API_KEY" -H "API-Timestamp: $TS" \
+  -H "API-Signature-Version: 2" -H "API-Token: $SIG" --data-binary "$BODY"`
+
+const docsGoV2Snippet = `import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// signV2 signs req and body (version 2): the method, path and query, time,
+// key and body, so the headers cannot be replayed with another request.
+func signV2(req *http.Request, body []byte, slug, apiKey, secret string) {
+	ts := time.Now().UTC().Format("2006-01-02T15:04:05Z")
+	sum := sha256.Sum256(body)
+	text := strings.Join([]string{"2", req.Method, req.URL.RequestURI(), ts,
+		slug + ":" + apiKey, hex.EncodeToString(sum[:])}, "\n")
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(text))
+	req.Header.Set("API-Key", apiKey)
+	req.Header.Set("API-Timestamp", ts)
+	req.Header.Set("API-Signature-Version", "2")
+	req.Header.Set("API-Token", hex.EncodeToString(mac.Sum(nil)))
+}
+
+// body := []byte(` + "`" + `{"contact":{"first_name":"Ann","email":"ann@example.com"},"source":"website"}` + "`" + `)
+// req, _ := http.NewRequest("POST", "{BASE}/api/v1/leads", bytes.NewReader(body))
+// req.Header.Set("Content-Type", "application/json")
+// signV2(req, body, "{SLUG}", os.Getenv("KEYDESK_API_KEY"), os.Getenv("KEYDESK_API_SECRET"))`
+
+const docsJSV2Snippet = `// Node.js 18+
+import { createHash, createHmac } from "node:crypto";
+
+function signedV2Headers(method, url, body, slug, apiKey, secret) {
+  const ts = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+  const { pathname, search } = new URL(url);
+  const text = ["2", method, pathname + search, ts, slug + ":" + apiKey,
+    createHash("sha256").update(body).digest("hex")].join("\n");
+  const token = createHmac("sha256", secret).update(text).digest("hex");
+  return { "API-Key": apiKey, "API-Timestamp": ts, "API-Signature-Version": "2", "API-Token": token };
+}
+
+const url = "{BASE}/api/v1/leads";
+const body = JSON.stringify({ contact: { first_name: "Ann", last_name: "Lee", email: "ann@example.com" }, source: "website" });
+const res = await fetch(url, {
+  method: "POST",
+  body,
+  headers: { "Content-Type": "application/json",
+    ...signedV2Headers("POST", url, body, "{SLUG}", process.env.KEYDESK_API_KEY, process.env.KEYDESK_API_SECRET) },
+});
+console.log(res.status, await res.text());`
+
 type docsError struct{ Status, Code, When string }
 
 var docsErrors = []docsError{
@@ -178,7 +238,7 @@ func docsCode(vm DocsVM, code string) templ.Component {
 		var templ_7745c5c3_Var2 string
 		templ_7745c5c3_Var2, templ_7745c5c3_Err = templ.JoinStringErrs(vm.fill(code))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/docs.templ`, Line: 147, Col: 65}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/docs.templ`, Line: 207, Col: 65}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var2))
 		if templ_7745c5c3_Err != nil {
@@ -191,7 +251,7 @@ func docsCode(vm DocsVM, code string) templ.Component {
 		var templ_7745c5c3_Var3 string
 		templ_7745c5c3_Var3, templ_7745c5c3_Err = templ.JoinStringErrs(vm.fill(code))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/docs.templ`, Line: 148, Col: 81}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/docs.templ`, Line: 208, Col: 81}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var3))
 		if templ_7745c5c3_Err != nil {
@@ -246,7 +306,7 @@ func Docs(vm DocsVM) templ.Component {
 			var templ_7745c5c3_Var6 string
 			templ_7745c5c3_Var6, templ_7745c5c3_Err = templ.JoinStringErrs(vm.Page.AccountName)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/docs.templ`, Line: 158, Col: 95}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/docs.templ`, Line: 218, Col: 95}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var6))
 			if templ_7745c5c3_Err != nil {
@@ -259,7 +319,7 @@ func Docs(vm DocsVM) templ.Component {
 			var templ_7745c5c3_Var7 string
 			templ_7745c5c3_Var7, templ_7745c5c3_Err = templ.JoinStringErrs(vm.Page.AccountSlug)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/docs.templ`, Line: 159, Col: 69}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/docs.templ`, Line: 219, Col: 69}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var7))
 			if templ_7745c5c3_Err != nil {
@@ -312,7 +372,7 @@ func Docs(vm DocsVM) templ.Component {
 			var templ_7745c5c3_Var8 string
 			templ_7745c5c3_Var8, templ_7745c5c3_Err = templ.JoinStringErrs(vm.Page.AccountSlug)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/docs.templ`, Line: 200, Col: 122}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/docs.templ`, Line: 260, Col: 122}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var8))
 			if templ_7745c5c3_Err != nil {
@@ -342,7 +402,44 @@ func Docs(vm DocsVM) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "</section><section class=\"card\" id=\"leads\"><h2>Leads API</h2><p><code>POST /api/v1/leads</code> (scope <code>write</code>, license <code>leads</code>) takes a lead from a website form or partner. A first or last name and an email or phone are required; the VIN, when given, has 17 characters. The answer is a receipt only. Send an <code>Idempotency-Key</code> so a retry answers the first receipt instead of storing a duplicate.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "<h3 id=\"signing-v2\">Body-bound signatures (version 2)</h3><p>The signature above covers neither the method, the path nor the body: someone who captures one request's headers can send them again, for 5 minutes, with another body or to another path. Version 2 binds them. Send <code>API-Signature-Version: 2</code> beside the three headers, and make <code>API-Token</code> the lower-case hex HMAC-SHA256, keyed with your API secret, of exactly these six lines joined by <code>\\n</code>, with no newline at the end:</p><ol><li><code>2</code></li><li>the method in upper case, e.g. <code>POST</code></li><li>the request target exactly as you send it: path and query, e.g. <code>/api/v1/leads?limit=10</code></li><li>the <code>API-Timestamp</code> value</li><li><code>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			var templ_7745c5c3_Var9 string
+			templ_7745c5c3_Var9, templ_7745c5c3_Err = templ.JoinStringErrs(vm.Page.AccountSlug)
+			if templ_7745c5c3_Err != nil {
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/docs.templ`, Line: 274, Col: 35}
+			}
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var9))
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, ":&lt;API key&gt;</code></li><li>the lower-case hex SHA-256 of the body exactly as sent (of the empty string when there is none)</li></ol><p>Sign the bytes you send: a body re-serialised after signing (other spacing or key order) no longer matches. The same headers on another method, path, query or body are refused with 401 <code>invalid_signature</code>. An admin can make a key <em>Require body-signed requests</em>; its version 1 signatures are then refused with 401 <code>signature_version_required</code>.</p>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = docsCode(vm, docsSignedV2Curl).Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "<h4>Go</h4>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = docsCode(vm, docsGoV2Snippet).Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "<h4>JavaScript</h4>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = docsCode(vm, docsJSV2Snippet).Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "</section><section class=\"card\" id=\"leads\"><h2>Leads API</h2><p><code>POST /api/v1/leads</code> (scope <code>write</code>, license <code>leads</code>) takes a lead from a website form or partner. A first or last name and an email or phone are required; the VIN, when given, has 17 characters. The answer is a receipt only. Send an <code>Idempotency-Key</code> so a retry answers the first receipt instead of storing a duplicate.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -354,7 +451,7 @@ func Docs(vm DocsVM) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "<p><code>GET /api/v1/leads</code> (scope <code>read</code>) lists your leads newest first, <code>limit</code> up to 100, paged with <code>cursor</code>; <code>GET /api/v1/leads/&#123;id&#125;</code> returns one. A field the lead came without (a vehicle, a VIN, an email, a message) is left out of the answer, never sent as <code>\"\"</code> or <code>null</code>.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "<p><code>GET /api/v1/leads</code> (scope <code>read</code>) lists your leads newest first, <code>limit</code> up to 100, paged with <code>cursor</code>; <code>GET /api/v1/leads/&#123;id&#125;</code> returns one. A field the lead came without (a vehicle, a VIN, an email, a message) is left out of the answer, never sent as <code>\"\"</code> or <code>null</code>.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -362,7 +459,7 @@ func Docs(vm DocsVM) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "</section><section class=\"card\" id=\"capture\"><h2>Capture Sessions API</h2><p><code>POST /api/v1/capture-sessions</code> (scope <code>write</code>, license <code>capture</code>) starts a vehicle capture for a customer. Give the <code>customer</code> (name, and a phone or an email so the link reaches them) and the <code>vehicle</code> (VIN, year, make, model, stock number; all optional). The session takes your key's capture settings; a <code>settings</code> object may override <code>theme</code> (<code>lite</code> or <code>pro</code>), <code>pii_mask</code>, <code>redirect_url</code>, <code>skip_interior</code>, <code>skip_odometer</code>, <code>include_disclosures</code>, <code>include_announcements</code> and <code>wear_and_tear</code>. <code>Idempotency-Key</code> works as for leads.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "</section><section class=\"card\" id=\"capture\"><h2>Capture Sessions API</h2><p><code>POST /api/v1/capture-sessions</code> (scope <code>write</code>, license <code>capture</code>) starts a vehicle capture for a customer. Give the <code>customer</code> (name, and a phone or an email so the link reaches them) and the <code>vehicle</code> (VIN, year, make, model, stock number; all optional). The session takes your key's capture settings; a <code>settings</code> object may override <code>theme</code> (<code>lite</code> or <code>pro</code>), <code>pii_mask</code>, <code>redirect_url</code>, <code>skip_interior</code>, <code>skip_odometer</code>, <code>include_disclosures</code>, <code>include_announcements</code> and <code>wear_and_tear</code>. <code>Idempotency-Key</code> works as for leads.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -370,7 +467,7 @@ func Docs(vm DocsVM) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "<p>The answer (kept in <code>$SESSION</code>, its id in <code>$SESSION_ID</code>) is the session: the link the customer opens (<code>capture_url</code>), the settings it uses, and <code>capture_sms</code>, your key's Capture SMS with <code>&#123;dealer&#125;</code>, <code>&#123;customer&#125;</code>, <code>&#123;link&#125;</code> and <code>&#123;vehicle&#125;</code> filled in (empty when the key has none). With <code>skip_odometer</code>, <code>requires_manual_odometer</code> is true. The session expires after the key's <em>Expired sessions</em> time; from <code>expires_at</code> on its <code>status</code> is <code>expired</code>.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "<p>The answer (kept in <code>$SESSION</code>, its id in <code>$SESSION_ID</code>) is the session: the link the customer opens (<code>capture_url</code>), the settings it uses, and <code>capture_sms</code>, your key's Capture SMS with <code>&#123;dealer&#125;</code>, <code>&#123;customer&#125;</code>, <code>&#123;link&#125;</code> and <code>&#123;vehicle&#125;</code> filled in (empty when the key has none). With <code>skip_odometer</code>, <code>requires_manual_odometer</code> is true. The session expires after the key's <em>Expired sessions</em> time; from <code>expires_at</code> on its <code>status</code> is <code>expired</code>.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -378,7 +475,7 @@ func Docs(vm DocsVM) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "<p><code>GET /api/v1/capture-sessions</code> (scope <code>read</code>) lists your sessions newest first, paged like leads; <code>GET /api/v1/capture-sessions/&#123;id&#125;</code> returns one.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "<p><code>GET /api/v1/capture-sessions</code> (scope <code>read</code>) lists your sessions newest first, paged like leads; <code>GET /api/v1/capture-sessions/&#123;id&#125;</code> returns one.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -386,56 +483,56 @@ func Docs(vm DocsVM) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "</section><section class=\"card\" id=\"errors\"><h2>Errors</h2><p>Every error is JSON: <code>&#123;\"error\": \"code\", \"error_description\": \"a sentence\"&#125;</code>. Codes are stable; sentences may change. 401 answers carry <code>WWW-Authenticate</code>.</p><div class=\"table-wrap\"><table data-testid=\"docs-errors\"><thead><tr><th scope=\"col\">Status</th><th scope=\"col\">error</th><th scope=\"col\">When</th></tr></thead> <tbody>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, "</section><section class=\"card\" id=\"errors\"><h2>Errors</h2><p>Every error is JSON: <code>&#123;\"error\": \"code\", \"error_description\": \"a sentence\"&#125;</code>. Codes are stable; sentences may change. 401 answers carry <code>WWW-Authenticate</code>.</p><div class=\"table-wrap\"><table data-testid=\"docs-errors\"><thead><tr><th scope=\"col\">Status</th><th scope=\"col\">error</th><th scope=\"col\">When</th></tr></thead> <tbody>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			for _, e := range docsErrors {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "<tr><td>")
-				if templ_7745c5c3_Err != nil {
-					return templ_7745c5c3_Err
-				}
-				var templ_7745c5c3_Var9 string
-				templ_7745c5c3_Var9, templ_7745c5c3_Err = templ.JoinStringErrs(e.Status)
-				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/docs.templ`, Line: 233, Col: 25}
-				}
-				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var9))
-				if templ_7745c5c3_Err != nil {
-					return templ_7745c5c3_Err
-				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "</td><td><code>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "<tr><td>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var10 string
-				templ_7745c5c3_Var10, templ_7745c5c3_Err = templ.JoinStringErrs(e.Code)
+				templ_7745c5c3_Var10, templ_7745c5c3_Err = templ.JoinStringErrs(e.Status)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/docs.templ`, Line: 233, Col: 50}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/docs.templ`, Line: 309, Col: 25}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var10))
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "</code></td><td>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 26, "</td><td><code>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var11 string
-				templ_7745c5c3_Var11, templ_7745c5c3_Err = templ.JoinStringErrs(e.When)
+				templ_7745c5c3_Var11, templ_7745c5c3_Err = templ.JoinStringErrs(e.Code)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/docs.templ`, Line: 233, Col: 76}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/docs.templ`, Line: 309, Col: 50}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var11))
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, "</td></tr>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 27, "</code></td><td>")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				var templ_7745c5c3_Var12 string
+				templ_7745c5c3_Var12, templ_7745c5c3_Err = templ.JoinStringErrs(e.When)
+				if templ_7745c5c3_Err != nil {
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/docs.templ`, Line: 309, Col: 76}
+				}
+				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var12))
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, "</td></tr>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "</tbody></table></div></section>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, "</tbody></table></div></section>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
