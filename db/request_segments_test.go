@@ -202,3 +202,37 @@ func testFoldCompactsSmallSegments(t *testing.T, dsn string) {
 		t.Errorf("tokens since 5 minutes in = %d, want %d", c, n-5)
 	}
 }
+
+// ReadsAndWrites sums a key's successful reads and writes from the hourly counts.
+func TestReadsAndWrites(t *testing.T) { forEachBackend(t, testReadsAndWrites) }
+
+func testReadsAndWrites(t *testing.T, dsn string) {
+	ctx := context.Background()
+	d := fixtureOpen(t, dsn)
+	acc := fixtureAccount(t, d, "rw")
+	k := fixtureKey(t, d, acc, fixtureUser(t, d, acc, "a@rw.test"), "CRM")
+	l := d.NewRequestLog(func() time.Time { return fixtureNow }, 30*24*time.Hour, nil)
+	for i, r := range []struct {
+		route, outcome string
+		n              int
+	}{
+		{"POST /api/v1/leads", OutcomeOK, 5},
+		{"GET /api/v1/leads", OutcomeOK, 2},
+		{"GET /api/v1/leads", "invalid_signature", 7},
+		{RouteToken, OutcomeOK, 3},
+	} {
+		for range r.n {
+			l.Record(LoggedRequest{At: fixtureNow.Add(-time.Duration(i) * 24 * time.Hour), AccountID: acc.ID, KeyID: k.ID,
+				Route: r.route, Status: 200, Outcome: r.outcome, Auth: AuthBearer})
+		}
+	}
+	if err := l.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if reads, writes, err := d.ReadsAndWrites(ctx, acc.ID, k.ID, fixtureNow.Add(-90*24*time.Hour)); err != nil || reads != 2 || writes != 5 {
+		t.Errorf("ReadsAndWrites = %d reads, %d writes, %v; want 2 and 5 (failures and tokens left out)", reads, writes, err)
+	}
+	if reads, writes, _ := d.ReadsAndWrites(ctx, acc.ID, k.ID, fixtureNow.Add(-12*time.Hour)); reads != 0 || writes != 5 {
+		t.Errorf("in the last 12 hours: %d reads, %d writes; want 0 and 5", reads, writes)
+	}
+}

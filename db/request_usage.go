@@ -2,24 +2,18 @@ package db
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
 	"time"
 )
 
-// HourCount is how many requests of one route and outcome a key (or, for
-// key 0, the whole account) had in one hour.
+// HourCount is how many requests of one outcome a key (or, for key 0, the
+// whole account) had in one hour, every route together.
 type HourCount struct {
 	Hour    time.Time
-	Route   string
 	Outcome string
 	N       int64
 }
-
-// IsWrite reports whether the route pushes data in (a lead, a capture session).
-func (h HourCount) IsWrite() bool { return routeIn(writeRoutes, h.Route) }
-
-// IsRead reports whether the route takes data out.
-func (h HourCount) IsRead() bool { return routeIn(readRoutes, h.Route) }
 
 func routeIn(codes []int, route string) bool {
 	c := codeOf(requestRoutes, route)
@@ -31,19 +25,49 @@ func routeIn(codes []int, route string) bool {
 	return false
 }
 
-// RequestHours returns the hourly counts of a key of the account (keyID 0:
-// of every key of the account) from the hour of from to the hour of to, oldest first.
+// RequestHours returns the hourly counts by outcome of a key of the account
+// (keyID 0: of every key of the account) from the hour of from to the hour
+// of to, oldest first: summed over routes in SQL, so a month of a busy key is
+// a few thousand rows, not one per route too.
 func (d *DB) RequestHours(ctx context.Context, accountID, keyID int64, from, to time.Time) ([]HourCount, error) {
 	return queryAll(ctx, d.read, "request hours", func(s scanner) (HourCount, error) {
 		var h HourCount
 		var hour int64
-		var route, outcome int
-		err := s.Scan(&hour, &route, &outcome, &h.N)
-		h.Hour, h.Route, h.Outcome = time.Unix(hour*3600, 0).UTC(), nameOf(requestRoutes, route), nameOf(requestOutcomes, outcome)
+		var outcome int
+		err := s.Scan(&hour, &outcome, &h.N)
+		h.Hour, h.Outcome = time.Unix(hour*3600, 0).UTC(), nameOf(requestOutcomes, outcome)
 		return h, err
-	}, `SELECT hour, route, outcome, n FROM request_hours
-		WHERE account_id = ? AND key_id = ? AND hour >= ? AND hour <= ? ORDER BY hour`,
+	}, `SELECT hour, outcome, sum(n) FROM request_hours
+		WHERE account_id = ? AND key_id = ? AND hour >= ? AND hour <= ? GROUP BY hour, outcome ORDER BY hour`,
 		accountID, keyID, from.Unix()/3600, to.Unix()/3600)
+}
+
+// ReadsAndWrites counts a key's successful requests that took data out and
+// that pushed data in, over the hours from from on: summed in SQL, so Key
+// health reads a few rows however busy the key was.
+func (d *DB) ReadsAndWrites(ctx context.Context, accountID, keyID int64, from time.Time) (reads, writes int64, err error) {
+	rows, err := d.read.QueryContext(ctx, `SELECT route, sum(n) FROM request_hours
+		WHERE account_id = ? AND key_id = ? AND hour >= ? AND outcome = ? GROUP BY route`,
+		accountID, keyID, from.Unix()/3600, outcomeCode(OutcomeOK))
+	if err != nil {
+		return 0, 0, fmt.Errorf("db: reads and writes: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var route int
+		var n int64
+		if err := rows.Scan(&route, &n); err != nil {
+			return 0, 0, fmt.Errorf("db: reads and writes: %w", err)
+		}
+		name := nameOf(requestRoutes, route)
+		switch {
+		case routeIn(readRoutes, name):
+			reads += n
+		case routeIn(writeRoutes, name):
+			writes += n
+		}
+	}
+	return reads, writes, rows.Err()
 }
 
 // RequestCursor marks a place in a key's log, newest first: the zero cursor

@@ -43,19 +43,9 @@ func (h *Handlers) keyHealth(ctx context.Context, k db.APIKey, now time.Time, wi
 		flags = append(flags, flag(fmt.Sprintf("Older than a year without a roll (created %s).", k.CreatedAt.UTC().Format("2006-01-02")), "Roll it", "/roll"))
 	}
 	if withTraffic && k.Type == db.Integration {
-		hours, err := h.db.RequestHours(ctx, k.AccountID, k.ID, now.Add(-writesWindow), now)
+		reads, writes, err := h.db.ReadsAndWrites(ctx, k.AccountID, k.ID, now.Add(-writesWindow))
 		if err != nil {
 			return nil, err
-		}
-		var reads, writes int64
-		for _, hc := range hours {
-			switch {
-			case hc.Outcome != db.OutcomeOK:
-			case hc.IsRead():
-				reads += hc.N
-			case hc.IsWrite():
-				writes += hc.N
-			}
 		}
 		if writes > 0 && reads == 0 {
 			flags = append(flags, views.HealthFlag{KeyName: k.Name,

@@ -72,6 +72,9 @@ func main() {
 
 	start = time.Now()
 	postLeads(cfg, created)
+	if n := env("SCALE_REQUESTS", 0); n > 0 {
+		fillRequestLog(cfg, created, n, env("SCALE_REQUESTS_PER_WRITE", 20000))
+	}
 	el := time.Since(start)
 	log.Printf("%d leads posted through the API in %s (%.0f/s)", cfg.leads, el.Round(time.Millisecond), float64(cfg.leads)/el.Seconds())
 
@@ -279,6 +282,8 @@ func measure(cfg config, s *session, created []createdKey) {
 		{"landing page", "/"},
 		{"Integrations", "/settings/integrations"},
 		{"key page", fmt.Sprintf(cfg.keyPage, mid.id)},
+		{"key usage (chart, 24 h)", fmt.Sprintf(cfg.keyPage+"/usage", mid.id)},
+		{"key usage (chart, 30 days)", fmt.Sprintf(cfg.keyPage+"/usage?range=30d", mid.id)},
 		{"API Keys", "/keys"},
 		{"Users", "/settings/users"},
 		{"Leads, first page", "/leads"},
