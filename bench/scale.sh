@@ -3,7 +3,8 @@
 # doors (keys through the Create New Key form, leads through the API), then
 # the server time of every dashboard page as a signed-in admin.
 # Usage: bench/scale.sh   (SCALE_KEYS=1000 SCALE_LEADS=1000000 SCALE_CONCURRENCY=32 SCALE_FETCHES=200 PORT=18090;
-#                          SCALE_ONLY=Integrations measures only the pages whose name holds that)
+#                          SCALE_ONLY=Integrations measures only the pages whose name holds that;
+#                          SCALE_REQUESTS=10000000 also fills the request log through the store's writer)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PORT=${PORT:-18090}

@@ -72,11 +72,11 @@ func main() {
 
 	start = time.Now()
 	postLeads(cfg, created)
+	el := time.Since(start)
+	log.Printf("%d leads posted through the API in %s (%.0f/s)", cfg.leads, el.Round(time.Millisecond), float64(cfg.leads)/el.Seconds())
 	if n := env("SCALE_REQUESTS", 0); n > 0 {
 		fillRequestLog(cfg, created, n, env("SCALE_REQUESTS_PER_WRITE", 20000))
 	}
-	el := time.Since(start)
-	log.Printf("%d leads posted through the API in %s (%.0f/s)", cfg.leads, el.Round(time.Millisecond), float64(cfg.leads)/el.Seconds())
 
 	measure(cfg, admin, created)
 }
