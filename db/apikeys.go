@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"keydesk/keys"
@@ -103,13 +102,6 @@ var keyColumns = `k.id, k.account_id, k.name, k.type, k.licenses, k.mode, k.publ
 const keyFrom = ` FROM api_keys k
 	LEFT JOIN users cu ON cu.id = k.created_by
 	LEFT JOIN users ru ON ru.id = k.revoked_by `
-
-// keyListColumns and keyListFrom read a key for a list row: who created or
-// revoked it is on the key's page, not in the lists, so the lists skip the
-// two joins that name them.
-var keyListColumns = strings.NewReplacer("coalesce(cu.email, '')", "''", "coalesce(ru.email, '')", "''").Replace(keyColumns)
-
-const keyListFrom = ` FROM api_keys k `
 
 // CreateAPIKey inserts a key and its audit entry in one transaction.
 // A name taken by another non-revoked key of the account is ErrDuplicate.

@@ -2,8 +2,10 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
+	"time"
 
 	"keydesk/keys"
 )
@@ -25,7 +27,9 @@ type KeyFilter struct {
 	Offset      int
 }
 
-// KeyList is one page of keys and how many match the filter in all.
+// KeyList is one page of keys and how many match the filter in all. Its
+// keys carry what a list row shows (keyRowColumns), not the whole key: no
+// sealed secret, settings other than the expiry, or who made or revoked it.
 type KeyList struct {
 	Keys  []APIKey
 	Total int
@@ -58,19 +62,18 @@ func (d *DB) APIKeyList(ctx context.Context, accountID int64, f KeyFilter) (KeyL
 			offset = max(offset-n, 0)
 			continue
 		}
-		rows, err := d.read.QueryContext(ctx, `SELECT `+keyListColumns+keyListFrom+`WHERE `+where+` AND `+part+
+		rows, err := d.read.QueryContext(ctx, `SELECT `+keyRowColumns+` FROM api_keys k WHERE `+where+` AND `+part+
 			` ORDER BY k.id DESC LIMIT ? OFFSET ?`, append(args[:len(args):len(args)], limit, offset)...)
 		if err != nil {
 			return KeyList{}, fmt.Errorf("db: list keys: %w", err)
 		}
 		for rows.Next() {
-			k, err := scanAPIKey(rows)
-			if err != nil {
+			out.Keys = append(out.Keys, APIKey{})
+			if err := scanKeyRow(rows, &out.Keys[len(out.Keys)-1]); err != nil {
 				rows.Close()
 				return KeyList{}, err
 			}
-			d.overlayLastUsed(&k)
-			out.Keys = append(out.Keys, k)
+			d.overlayLastUsed(&out.Keys[len(out.Keys)-1])
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
@@ -80,6 +83,27 @@ func (d *DB) APIKeyList(ctx context.Context, accountID int64, f KeyFilter) (KeyL
 		offset = 0
 	}
 	return out, nil
+}
+
+// keyRowColumns are what a key's row in a list shows: its name and API key,
+// type and mode, when it was last used, and what its status is made of.
+const keyRowColumns = `k.id, k.account_id, k.name, k.type, k.mode, k.public_key, k.created_at, k.last_used_at,
+	k.revoked_at, k.paused_at, coalesce(k.replaced_by, 0), k.retire_window, k.retire_by, k.retire_at, k.expires_at`
+
+// scanKeyRow reads keyRowColumns into k.
+func scanKeyRow(s scanner, k *APIKey) error {
+	var typ, mode string
+	var created int64
+	var lastUsed, revoked, paused, window, deadline, retireAt, expires sql.NullInt64
+	if err := s.Scan(&k.ID, &k.AccountID, &k.Name, &typ, &mode, &k.PublicKey, &created, &lastUsed,
+		&revoked, &paused, &k.Retire.ReplacedBy, &window, &deadline, &retireAt, &expires); err != nil {
+		return fmt.Errorf("db: scan key row: %w", err)
+	}
+	k.Type, k.Mode, k.CreatedAt = KeyType(typ), keys.Mode(mode), time.Unix(created, 0).UTC()
+	k.LastUsedAt, k.RevokedAt, k.PausedAt = unixOrZero(lastUsed), unixOrZero(revoked), unixOrZero(paused)
+	k.Retire.Window = time.Duration(window.Int64) * time.Second
+	k.Retire.Deadline, k.Retire.At, k.Settings.ExpiresAt = unixOrZero(deadline), unixOrZero(retireAt), unixOrZero(expires)
+	return nil
 }
 
 func keyListWhere(accountID int64, f KeyFilter) (string, []any) {
