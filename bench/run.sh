@@ -4,6 +4,9 @@
 #        BENCH_ALLOWLIST=1 bench/run.sh  the benchmarked keys enforce a 50-entry IP allowlist (127.0.0.1
 #                                        last) and a 10,000,000/min rate limit, to show their cost
 #        KEYDESK_REQUEST_LOG=off bench/run.sh   the same without the per-key request log
+#        BENCH_REQUEST_LOG_AB=1 bench/run.sh     the request log's cost: a second server on the same
+#                                        database with it off, healthz/Bearer/signed alternated between
+#                                        the two for ROUNDS rounds (default 5), medians compared
 #        BENCH_PAGING=1 bench/run.sh     first 20 s of lead intake, then the same calls while a signed-in
 #                                        admin pages through the Leads page as fast as it answers
 #        BACKEND=postgres bench/run.sh   the same calls on a throw-away PostgreSQL cluster, then
@@ -76,6 +79,50 @@ if [ -n "${BENCH_PAGING:-}" ]; then
   go build -o "$work/scale" ./bench/scale
   KEYDESK_ADDR=127.0.0.1:$PORT SCALE_PAGER=1 "$work/scale" 2>"$work/pager.log" &
   others+=($!)
+fi
+
+if [ -n "${BENCH_REQUEST_LOG_AB:-}" ]; then
+  # Both servers run side by side on one database; only one is loaded at a
+  # time, alternating, so a drift of the machine's speed hits both alike.
+  OFF=http://127.0.0.1:$((PORT + 3))
+  KEYDESK_ADDR=127.0.0.1:$((PORT + 3)) KEYDESK_REQUEST_LOG=off "$work/keydesk" serve >"$work/server-off.log" 2>&1 &
+  others+=($!)
+  for _ in $(seq 100); do curl -fsS "$OFF/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+  ab=$work/ab
+  : >"$ab"
+  for round in $(seq "${ROUNDS:-5}"); do
+    for scenario in healthz bearer signed; do
+      for side in on off; do
+        url=$BASE; [ "$side" = off ] && url=$OFF
+        wrk -t"$THREADS" -c"$CONNECTIONS" -d1s -s "bench/$scenario.lua" "$url" >/dev/null
+        wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}" -s "bench/$scenario.lua" "$url" |
+          awk -v r="$round" -v s="$side" '/^RESULT/ { print r, s, $2, $3 }' >>"$ab"
+      done
+    done
+  done
+  echo
+  echo "the request log's cost ($BACKEND): ${ROUNDS:-5} rounds of $DURATION per call and side, alternated; ratios to /healthz of the same side and round"
+  # Per round: ratio = call / healthz of the same side; then the median over rounds.
+  awk '
+    $3 == "healthz" { base[$1 " " $2] = $4; next }
+    { r = $4 / base[$1 " " $2]; v[$3 " " $2] = v[$3 " " $2] " " r }
+    function median(s,   a, n, i, j, t) {
+      n = split(s, a, " ")
+      for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+      return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+    }
+    END {
+      printf "%-12s %12s %12s %8s  %s\n", "call", "ratio on", "ratio off", "drop", "target: drop at most 5 %"
+      fail = 0
+      for (k = 1; k <= 2; k++) {
+        c = k == 1 ? "bearer_key" : "signed_key"
+        on = median(v[c " on"]); off = median(v[c " off"]); d = (off - on) / off * 100
+        if (d > 5) fail = 1
+        printf "%-12s %12.3f %12.3f %7.1f%%  %s   (rounds on:%s  off:%s)\n", c, on, off, d, d > 5 ? "MISSED" : "ok", v[c " on"], v[c " off"]
+      }
+      exit fail
+    }' "$ab" || status=$?
+  exit "${status:-0}"
 fi
 
 results=$work/results
