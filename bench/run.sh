@@ -105,7 +105,7 @@ if [ -n "${BENCH_REQUEST_LOG_AB:-}" ]; then
   # Per round: ratio = call / healthz of the same side; then the median over rounds.
   awk '
     $3 == "healthz" { base[$1 " " $2] = $4; next }
-    { r = $4 / base[$1 " " $2]; v[$3 " " $2] = v[$3 " " $2] " " r }
+    { r = $4 / base[$1 " " $2]; v[$3 " " $2] = v[$3 " " $2] " " sprintf("%.3f", r) }
     function median(s,   a, n, i, j, t) {
       n = split(s, a, " ")
       for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
@@ -118,7 +118,7 @@ if [ -n "${BENCH_REQUEST_LOG_AB:-}" ]; then
         c = k == 1 ? "bearer_key" : "signed_key"
         on = median(v[c " on"]); off = median(v[c " off"]); d = (off - on) / off * 100
         if (d > 5) fail = 1
-        printf "%-12s %12.3f %12.3f %7.1f%%  %s   (rounds on:%s  off:%s)\n", c, on, off, d, d > 5 ? "MISSED" : "ok", v[c " on"], v[c " off"]
+        printf "%-12s %12.3f %12.3f %7.1f%%  %s   (rounds on:%s  off:%s)\n", c, on, off, d, (d > 5 ? "MISSED" : "ok"), v[c " on"], v[c " off"]
       }
       exit fail
     }' "$ab" || status=$?
