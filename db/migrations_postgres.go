@@ -370,6 +370,31 @@ CREATE TABLE request_segments (
 );
 CREATE INDEX request_segments_key ON request_segments(key_id, last_at, id);
 `},
+	{12, "hourly totals per key for the charts, and an index of the hourly failure counts", `
+-- Requests per key (key_id 0: the whole account) and hour, in one row: the
+-- successes, the failures, and the successes that took data out (reads:
+-- routes 5, 6, 8, 9) or pushed data in (writes: routes 4, 7). The charts and
+-- Key health read these instead of a row per route and outcome. Outcome 1 is ok.
+CREATE TABLE request_hour_totals (
+	account_id BIGINT NOT NULL,
+	key_id     BIGINT NOT NULL,
+	hour       BIGINT NOT NULL,
+	ok         BIGINT NOT NULL,
+	failed     BIGINT NOT NULL,
+	reads      BIGINT NOT NULL,
+	writes     BIGINT NOT NULL,
+	PRIMARY KEY (account_id, key_id, hour)
+);
+INSERT INTO request_hour_totals (account_id, key_id, hour, ok, failed, reads, writes)
+SELECT account_id, key_id, hour,
+	sum(CASE WHEN outcome = 1 THEN n ELSE 0 END),
+	sum(CASE WHEN outcome <> 1 THEN n ELSE 0 END),
+	sum(CASE WHEN outcome = 1 AND route IN (5, 6, 8, 9) THEN n ELSE 0 END),
+	sum(CASE WHEN outcome = 1 AND route IN (4, 7) THEN n ELSE 0 END)
+FROM request_hours GROUP BY account_id, key_id, hour;
+-- The top failure reasons read the hourly rows of failures only.
+CREATE INDEX request_hours_failures ON request_hours(account_id, key_id, hour, outcome, n) WHERE outcome <> 1;
+`},
 }
 
 // migratePostgres runs the pending PostgreSQL migrations under an advisory

@@ -1,10 +1,12 @@
 package db
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -276,43 +278,88 @@ type hourKey struct {
 	route, outcome     int
 }
 
+type totalKey struct{ account, key, hour int64 }
+
+// hourTotal is a key's row of request_hour_totals.
+type hourTotal struct{ ok, failed, reads, writes int64 }
+
 // addHours adds the batch to the hourly counts of each key and of each
-// account (key 0), in a fixed order so two instances never deadlock.
+// account (key 0), per route and outcome and in total, in a fixed order so
+// two instances never deadlock.
 func addHours(ctx context.Context, tx *Tx, batch []LoggedRequest) error {
 	counts := map[hourKey]int64{}
+	totals := map[totalKey]*hourTotal{}
+	okCode := outcomeCode(OutcomeOK)
 	for _, r := range batch {
-		k := hourKey{r.AccountID, r.KeyID, r.At.Unix() / 3600, max(codeOf(requestRoutes, r.Route), 0), outcomeCode(r.Outcome)}
+		route := max(codeOf(requestRoutes, r.Route), 0)
+		k := hourKey{r.AccountID, r.KeyID, r.At.Unix() / 3600, route, outcomeCode(r.Outcome)}
 		counts[k]++
 		k.key = 0
 		counts[k]++
-	}
-	groups := make([]hourKey, 0, len(counts))
-	for k := range counts {
-		groups = append(groups, k)
-	}
-	slices.SortFunc(groups, func(a, b hourKey) int {
-		for _, d := range [...]int64{a.account - b.account, a.key - b.key, a.hour - b.hour,
-			int64(a.route - b.route), int64(a.outcome - b.outcome)} {
-			if d != 0 {
-				return int(max(min(d, 1), -1))
+		for _, key := range [2]int64{r.KeyID, 0} {
+			tk := totalKey{r.AccountID, key, k.hour}
+			t := totals[tk]
+			if t == nil {
+				t = &hourTotal{}
+				totals[tk] = t
+			}
+			switch {
+			case k.outcome != okCode:
+				t.failed++
+			case slices.Contains(readRoutes, route):
+				t.ok++
+				t.reads++
+			case slices.Contains(writeRoutes, route):
+				t.ok++
+				t.writes++
+			default:
+				t.ok++
 			}
 		}
-		return 0
+	}
+	groups := slices.SortedFunc(maps.Keys(counts), func(a, b hourKey) int {
+		return cmp.Or(cmp.Compare(a.account, b.account), cmp.Compare(a.key, b.key), cmp.Compare(a.hour, b.hour),
+			cmp.Compare(a.route, b.route), cmp.Compare(a.outcome, b.outcome))
 	})
-	const row = "(?, ?, ?, ?, ?, ?)"
-	for len(groups) > 0 {
-		n := min(len(groups), tx.rowsPerInsert(6))
-		args := make([]any, 0, 6*n)
-		for _, g := range groups[:n] {
-			args = append(args, g.account, g.key, g.hour, g.route, g.outcome, counts[g])
+	err := upsertRows(ctx, tx, len(groups), 6, func(args []any, i int) []any {
+		g := groups[i]
+		return append(args, g.account, g.key, g.hour, g.route, g.outcome, counts[g])
+	}, `INSERT INTO request_hours (account_id, key_id, hour, route, outcome, n) VALUES `,
+		` ON CONFLICT (account_id, key_id, hour, route, outcome) DO UPDATE SET n = request_hours.n + excluded.n`)
+	if err != nil {
+		return fmt.Errorf("db: add hourly counts: %w", err)
+	}
+	keys := slices.SortedFunc(maps.Keys(totals), func(a, b totalKey) int {
+		return cmp.Or(cmp.Compare(a.account, b.account), cmp.Compare(a.key, b.key), cmp.Compare(a.hour, b.hour))
+	})
+	err = upsertRows(ctx, tx, len(keys), 7, func(args []any, i int) []any {
+		k, t := keys[i], totals[keys[i]]
+		return append(args, k.account, k.key, k.hour, t.ok, t.failed, t.reads, t.writes)
+	}, `INSERT INTO request_hour_totals (account_id, key_id, hour, ok, failed, reads, writes) VALUES `,
+		` ON CONFLICT (account_id, key_id, hour) DO UPDATE SET ok = request_hour_totals.ok + excluded.ok,
+			failed = request_hour_totals.failed + excluded.failed, reads = request_hour_totals.reads + excluded.reads,
+			writes = request_hour_totals.writes + excluded.writes`)
+	if err != nil {
+		return fmt.Errorf("db: add hourly totals: %w", err)
+	}
+	return nil
+}
+
+// upsertRows inserts n rows of cols values each, as many a statement as the
+// backend binds well: row(args, i) appends row i's values.
+func upsertRows(ctx context.Context, tx *Tx, n, cols int, row func(args []any, i int) []any, insert, conflict string) error {
+	placeholders := "(" + strings.TrimSuffix(strings.Repeat("?, ", cols), ", ") + ")"
+	for done := 0; done < n; {
+		m := min(n-done, tx.rowsPerInsert(cols))
+		args := make([]any, 0, cols*m)
+		for i := done; i < done+m; i++ {
+			args = row(args, i)
 		}
-		q := `INSERT INTO request_hours (account_id, key_id, hour, route, outcome, n) VALUES ` +
-			strings.TrimSuffix(strings.Repeat(row+", ", n), ", ") +
-			` ON CONFLICT (account_id, key_id, hour, route, outcome) DO UPDATE SET n = request_hours.n + excluded.n`
+		q := insert + strings.TrimSuffix(strings.Repeat(placeholders+", ", m), ", ") + conflict
 		if _, err := tx.ExecPrepared(ctx, q, args...); err != nil {
-			return fmt.Errorf("db: add hourly counts: %w", err)
+			return err
 		}
-		groups = groups[n:]
+		done += m
 	}
 	return nil
 }
@@ -353,7 +400,10 @@ func (l *RequestLog) Fold(ctx context.Context) error {
 					return err
 				}
 			}
-			_, err := tx.ExecContext(ctx, `DELETE FROM request_hours WHERE account_id = ? AND key_id = ? AND hour < ?`, o[0], o[1], hourBefore)
+			if _, err := tx.ExecContext(ctx, `DELETE FROM request_hours WHERE account_id = ? AND key_id = ? AND hour < ?`, o[0], o[1], hourBefore); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `DELETE FROM request_hour_totals WHERE account_id = ? AND key_id = ? AND hour < ?`, o[0], o[1], hourBefore)
 			return err
 		})
 		if err != nil {

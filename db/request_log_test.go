@@ -3,7 +3,10 @@ package db
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/netip"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -88,7 +91,7 @@ func testRequestLog(t *testing.T, dsn string) {
 
 	sum := func(hs []HourCount) (n int64) {
 		for _, h := range hs {
-			n += h.N
+			n += h.OK + h.Failed
 		}
 		return n
 	}
@@ -99,6 +102,15 @@ func testRequestLog(t *testing.T, dsn string) {
 	accHours, _ := d.RequestHours(ctx, acc.ID, 0, now.Add(-24*time.Hour), now)
 	if sum(accHours) != 6 {
 		t.Errorf("account hours count %d requests, want 6", sum(accHours))
+	}
+	if f, err := d.FailureCounts(ctx, acc.ID, k.ID, now.Add(-24*time.Hour), now); err != nil || len(f) != 1 || f["invalid_signature"] != 1 {
+		t.Errorf("FailureCounts = %v, %v; want one invalid_signature", f, err)
+	}
+	if f, _ := d.FailureCounts(ctx, acc.ID, 0, now.Add(-24*time.Hour), now); f["invalid_client"] != 1 || f["invalid_signature"] != 1 {
+		t.Errorf("the account's FailureCounts = %v", f)
+	}
+	if f, _ := d.FailureCounts(ctx, other.ID, k.ID, now.Add(-24*time.Hour), now); len(f) != 0 {
+		t.Errorf("another account reads this key's failures: %v", f)
 	}
 	// A second flush adds to the same hours.
 	l.Record(LoggedRequest{At: at(-1), AccountID: acc.ID, KeyID: k.ID, Route: RouteToken, Status: 200, Outcome: OutcomeOK})
@@ -130,6 +142,96 @@ func testRequestLog(t *testing.T, dsn string) {
 	if accHours, _ = d.RequestHours(ctx, acc.ID, 0, fixtureNow.Add(-24*time.Hour), fixtureNow); len(accHours) != 0 {
 		t.Errorf("hourly counts older than 400 days survive: %+v", accHours)
 	}
+}
+
+// TestRequestHourTotals holds the hourly totals (the charts, Key health) to
+// the detailed hourly rows they summarise, as the writer keeps them and as
+// migration 12 computes them from rows written before it.
+func TestRequestHourTotals(t *testing.T) { forEachBackend(t, testRequestHourTotals) }
+
+func testRequestHourTotals(t *testing.T, dsn string) {
+	ctx := context.Background()
+	d := fixtureOpen(t, dsn)
+	acc := fixtureAccount(t, d, "totals")
+	u := fixtureUser(t, d, acc, "a@totals.test")
+	k := fixtureKey(t, d, acc, u, "DMS")
+	l := d.NewRequestLog(func() time.Time { return fixtureNow }, 30*24*time.Hour, nil)
+	routes := []string{RouteToken, "GET /api/v1/key", "POST /api/v1/leads", "GET /api/v1/leads", "GET /api/v1/leads/:id", "POST /api/v1/capture-sessions"}
+	outcomes := []string{OutcomeOK, OutcomeOK, OutcomeOK, "invalid_signature", "stale_timestamp", "insufficient_scope"}
+	type want struct{ ok, failed int64 }
+	hours := map[int64]*want{}
+	var reads, writes int64
+	failures := map[string]int64{}
+	for i := range 600 {
+		at := fixtureNow.Add(-time.Duration(i*7) * time.Minute)
+		route, outcome := routes[i%len(routes)], outcomes[(i/len(routes))%len(outcomes)]
+		l.Record(LoggedRequest{At: at, AccountID: acc.ID, KeyID: k.ID, Route: route, Status: 200, Outcome: outcome})
+		w := hours[at.Unix()/3600]
+		if w == nil {
+			w = &want{}
+			hours[at.Unix()/3600] = w
+		}
+		if outcome != OutcomeOK {
+			w.failed++
+			failures[outcome]++
+			continue
+		}
+		w.ok++
+		switch code := codeOf(requestRoutes, route); {
+		case slices.Contains(readRoutes, code):
+			reads++
+		case slices.Contains(writeRoutes, code):
+			writes++
+		}
+		if i%100 == 99 { // several writes, so rows are added to
+			if err := l.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := l.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	check := func(when string) {
+		t.Helper()
+		from := fixtureNow.Add(-100 * time.Hour)
+		for _, key := range []int64{k.ID, 0} {
+			got, err := d.RequestHours(ctx, acc.ID, key, from, fixtureNow)
+			if err != nil || len(got) != len(hours) {
+				t.Fatalf("%s: key %d: %d hours, %v; want %d", when, key, len(got), err, len(hours))
+			}
+			for _, h := range got {
+				if w := hours[h.Hour.Unix()/3600]; w == nil || h.OK != w.ok || h.Failed != w.failed {
+					t.Errorf("%s: key %d: %v has %d ok, %d failed; want %+v", when, key, h.Hour, h.OK, h.Failed, w)
+				}
+			}
+			f, err := d.FailureCounts(ctx, acc.ID, key, from, fixtureNow)
+			if err != nil || !maps.Equal(f, failures) {
+				t.Errorf("%s: key %d: FailureCounts = %v, %v; want %v", when, key, f, err, failures)
+			}
+		}
+		r, w, err := d.ReadsAndWrites(ctx, acc.ID, k.ID, from)
+		if err != nil || r != reads || w != writes {
+			t.Errorf("%s: ReadsAndWrites = %d, %d, %v; want %d, %d", when, r, w, err, reads, writes)
+		}
+	}
+	check("as written")
+
+	// Migration 12's backfill, run over the detailed rows, comes to the same.
+	migrations := sqliteMigrations
+	if d.backend == Postgres {
+		migrations = postgresMigrations
+	}
+	m := migrations[11].SQL
+	i := strings.Index(m, "INSERT INTO request_hour_totals")
+	backfill := m[i : i+strings.Index(m[i:], ";")]
+	if _, err := d.write.ExecContext(ctx, `DELETE FROM request_hour_totals`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.write.ExecContext(ctx, backfill); err != nil {
+		t.Fatalf("backfill: %v", err)
+	}
+	check("backfilled by migration 12")
 }
 
 // TestRequestLogBytesPerRequest measures what a logged request costs on

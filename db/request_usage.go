@@ -7,67 +7,61 @@ import (
 	"time"
 )
 
-// HourCount is how many requests of one outcome a key (or, for key 0, the
-// whole account) had in one hour, every route together.
+// HourCount is how many requests a key (or, for key 0, the whole account)
+// had in one hour: successes, and failures of every outcome together.
 type HourCount struct {
-	Hour    time.Time
-	Outcome string
-	N       int64
+	Hour       time.Time
+	OK, Failed int64
 }
 
-func routeIn(codes []int, route string) bool {
-	c := codeOf(requestRoutes, route)
-	for _, x := range codes {
-		if x == c {
-			return true
-		}
-	}
-	return false
-}
-
-// RequestHours returns the hourly counts by outcome of a key of the account
-// (keyID 0: of every key of the account) from the hour of from to the hour
-// of to, oldest first: summed over routes in SQL, so a month of a busy key is
-// a few thousand rows, not one per route too.
+// RequestHours returns the hourly counts of a key of the account (keyID 0:
+// of every key of the account) from the hour of from to the hour of to,
+// oldest first: one row an hour (request_hour_totals), so a month of a busy
+// key is 720 rows however many routes and outcomes it saw.
 func (d *DB) RequestHours(ctx context.Context, accountID, keyID int64, from, to time.Time) ([]HourCount, error) {
 	return queryAll(ctx, d.read, "request hours", func(s scanner) (HourCount, error) {
 		var h HourCount
 		var hour int64
-		var outcome int
-		err := s.Scan(&hour, &outcome, &h.N)
-		h.Hour, h.Outcome = time.Unix(hour*3600, 0).UTC(), nameOf(requestOutcomes, outcome)
+		err := s.Scan(&hour, &h.OK, &h.Failed)
+		h.Hour = time.Unix(hour*3600, 0).UTC()
 		return h, err
-	}, `SELECT hour, outcome, sum(n) FROM request_hours
-		WHERE account_id = ? AND key_id = ? AND hour >= ? AND hour <= ? GROUP BY hour, outcome ORDER BY hour`,
+	}, `SELECT hour, ok, failed FROM request_hour_totals
+		WHERE account_id = ? AND key_id = ? AND hour >= ? AND hour <= ? ORDER BY hour`,
 		accountID, keyID, from.Unix()/3600, to.Unix()/3600)
 }
 
+// FailureCounts counts a key's failed requests by outcome over the hours
+// from from to to, from the hourly rows of failures only.
+func (d *DB) FailureCounts(ctx context.Context, accountID, keyID int64, from, to time.Time) (map[string]int64, error) {
+	rows, err := d.read.QueryContext(ctx, `SELECT outcome, sum(n) FROM request_hours
+		WHERE account_id = ? AND key_id = ? AND hour >= ? AND hour <= ? AND outcome <> ? GROUP BY outcome`,
+		accountID, keyID, from.Unix()/3600, to.Unix()/3600, outcomeCode(OutcomeOK))
+	if err != nil {
+		return nil, fmt.Errorf("db: failure counts: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var outcome int
+		var n int64
+		if err := rows.Scan(&outcome, &n); err != nil {
+			return nil, fmt.Errorf("db: failure counts: %w", err)
+		}
+		out[nameOf(requestOutcomes, outcome)] += n
+	}
+	return out, rows.Err()
+}
+
 // ReadsAndWrites counts a key's successful requests that took data out and
-// that pushed data in, over the hours from from on: summed in SQL, so Key
-// health reads a few rows however busy the key was.
+// that pushed data in, over the hours from from on: summed in SQL over one
+// row an hour, so Key health reads a few rows however busy the key was.
 func (d *DB) ReadsAndWrites(ctx context.Context, accountID, keyID int64, from time.Time) (reads, writes int64, err error) {
-	rows, err := d.read.QueryContext(ctx, `SELECT route, sum(n) FROM request_hours
-		WHERE account_id = ? AND key_id = ? AND hour >= ? AND outcome = ? GROUP BY route`,
-		accountID, keyID, from.Unix()/3600, outcomeCode(OutcomeOK))
+	err = d.read.QueryRowContext(ctx, `SELECT coalesce(sum(reads), 0), coalesce(sum(writes), 0) FROM request_hour_totals
+		WHERE account_id = ? AND key_id = ? AND hour >= ?`, accountID, keyID, from.Unix()/3600).Scan(&reads, &writes)
 	if err != nil {
 		return 0, 0, fmt.Errorf("db: reads and writes: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var route int
-		var n int64
-		if err := rows.Scan(&route, &n); err != nil {
-			return 0, 0, fmt.Errorf("db: reads and writes: %w", err)
-		}
-		name := nameOf(requestRoutes, route)
-		switch {
-		case routeIn(readRoutes, name):
-			reads += n
-		case routeIn(writeRoutes, name):
-			writes += n
-		}
-	}
-	return reads, writes, rows.Err()
+	return reads, writes, nil
 }
 
 // RequestCursor marks a place in a key's log, newest first: the zero cursor

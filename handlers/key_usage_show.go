@@ -110,11 +110,9 @@ func (h *Handlers) keyUsage(ctx context.Context, k db.APIKey, q usageQuery) (vie
 		return vm, err
 	}
 	vm.Chart = hourlyChart("usage-chart", "Requests per hour to "+k.Name+", last "+q.label, hours, now, q.span)
-	failures := map[string]int64{}
-	for _, hc := range hours {
-		if hc.Outcome != db.OutcomeOK {
-			failures[hc.Outcome] += hc.N
-		}
+	failures, err := h.db.FailureCounts(ctx, k.AccountID, k.ID, now.Add(-q.span), now)
+	if err != nil {
+		return vm, err
 	}
 	vm.TopFailures = topRows(failures, 5)
 
@@ -168,11 +166,8 @@ func hourlyChart(id, title string, hours []db.HourCount, now time.Time, span tim
 		if i < 0 || i >= n {
 			continue
 		}
-		if hc.Outcome == db.OutcomeOK {
-			bars[i].OK += hc.N
-		} else {
-			bars[i].Failed += hc.N
-		}
+		bars[i].OK += hc.OK
+		bars[i].Failed += hc.Failed
 	}
 	return views.UsageChartVM{ID: id, Title: title, Bars: bars}
 }
