@@ -216,6 +216,15 @@ func testRequestHourTotals(t *testing.T, dsn string) {
 		}
 	}
 	check("as written")
+	if code := outcomeCode(OutcomeOK); code != 1 {
+		t.Fatalf("ok is outcome %d: migration 12 and failureCountsSQL take it to be 1", code)
+	}
+	if d.backend == SQLite {
+		plan := explain(t, d, failureCountsSQL, acc.ID, k.ID, 0, 1)
+		if !strings.Contains(plan, "request_hours_failures") {
+			t.Errorf("the failure counts do not read the index of failures:\n%s", plan)
+		}
+	}
 
 	// Migration 12's backfill, run over the detailed rows, comes to the same.
 	migrations := sqliteMigrations
@@ -232,6 +241,26 @@ func testRequestHourTotals(t *testing.T, dsn string) {
 		t.Fatalf("backfill: %v", err)
 	}
 	check("backfilled by migration 12")
+}
+
+// explain is SQLite's query plan of q.
+func explain(t *testing.T, d *DB, q string, args ...any) string {
+	t.Helper()
+	rows, err := d.read.QueryContext(context.Background(), `EXPLAIN QUERY PLAN `+q, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan strings.Builder
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan.WriteString(detail + "\n")
+	}
+	return plan.String()
 }
 
 // TestRequestLogBytesPerRequest measures what a logged request costs on

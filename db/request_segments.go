@@ -442,8 +442,10 @@ func (d *DB) CountRequests(ctx context.Context, accountID, keyID int64, route, o
 	routeCode, want := codeOf(requestRoutes, route), outcomeCode(outcome)
 	var n int64
 	if route == RouteToken && outcome == OutcomeOK {
+		// first_at >= since implies last_at >= since, which the index can seek.
 		err := d.read.QueryRowContext(ctx, `SELECT coalesce(sum(tokens), 0) FROM request_segments
-			WHERE key_id = ? AND account_id = ? AND first_at >= ?`, keyID, accountID, since.Unix()).Scan(&n)
+			WHERE key_id = ? AND last_at >= ? AND first_at >= ? AND account_id = ?`,
+			keyID, since.Unix(), since.Unix(), accountID).Scan(&n)
 		if err != nil {
 			return 0, fmt.Errorf("db: count requests: %w", err)
 		}
