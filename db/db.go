@@ -89,6 +89,10 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		d.Close()
 		return nil, err
 	}
+	if err := d.backfillAddrDays(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
 	return d, nil
 }
 

@@ -418,6 +418,26 @@ FROM request_hours GROUP BY account_id, key_id, hour;
 -- The top failure reasons read the hourly rows of failures only.
 CREATE INDEX request_hours_failures ON request_hours(account_id, key_id, hour, outcome, n) WHERE outcome <> 1;
 `},
+	{13, "requests per key, day and client address; the target and body hash of a failed signed request", `
+-- Requests per key, UTC day and client address (an empty addr: not known),
+-- kept as long as the request log: the top client addresses of a week or a
+-- month read these instead of decoding a month of segments. keydesk fills
+-- them from the segments already written, once, at its next start.
+CREATE TABLE request_addr_days (
+	account_id INTEGER NOT NULL,
+	key_id     INTEGER NOT NULL,
+	day        INTEGER NOT NULL,
+	addr       BLOB NOT NULL,
+	n          INTEGER NOT NULL,
+	failed     INTEGER NOT NULL,
+	PRIMARY KEY (key_id, day, addr)
+) STRICT, WITHOUT ROWID;
+INSERT INTO meta (name, value) VALUES ('request_addr_days_backfill', X'31');
+-- A failed signed request's target as sent (path and query) and the SHA-256
+-- of the body received, for the signature debugger's version 2 diagnosis.
+ALTER TABLE request_failures ADD COLUMN sent_target TEXT NOT NULL DEFAULT '';
+ALTER TABLE request_failures ADD COLUMN body_sum BLOB;
+`},
 }
 
 func (d *DB) migrateSQLite(ctx context.Context) error {

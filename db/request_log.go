@@ -177,6 +177,9 @@ func (l *RequestLog) Flush(ctx context.Context) error {
 		if err := insertFailures(ctx, tx, batch); err != nil {
 			return err
 		}
+		if err := addAddrDays(ctx, tx, batch); err != nil {
+			return err
+		}
 		return addHours(ctx, tx, batch)
 	})
 }
@@ -394,6 +397,9 @@ func (l *RequestLog) Fold(ctx context.Context) error {
 					return err
 				}
 				if _, err := tx.ExecContext(ctx, `DELETE FROM request_failures WHERE key_id = ? AND at < ?`, o[1], before); err != nil {
+					return err
+				}
+				if _, err := tx.ExecContext(ctx, `DELETE FROM request_addr_days WHERE key_id = ? AND day < ?`, o[1], before/86400); err != nil {
 					return err
 				}
 				if err := compactSegments(ctx, tx, o[0], o[1], now.Add(-time.Hour).Unix()); err != nil {

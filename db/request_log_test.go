@@ -77,7 +77,7 @@ func testRequestLog(t *testing.T, dsn string) {
 	if n, err := d.CountRequests(ctx, acc.ID, k.ID, RouteToken, OutcomeOK, now.Add(-30*time.Minute)); err != nil || n != 1 {
 		t.Errorf("tokens issued in 30 minutes = %d, %v; want 1", n, err)
 	}
-	addrs, err := d.TopAddresses(ctx, acc.ID, k.ID, now.Add(-24*time.Hour), 5)
+	addrs, err := d.TopAddresses(ctx, acc.ID, k.ID, now.Add(-24*time.Hour), now, 5)
 	if err != nil || len(addrs) != 3 || addrs[0].Addr != v4 || addrs[0].N != 2 || addrs[0].Failed != 0 {
 		t.Errorf("TopAddresses = %+v, %v", addrs, err)
 	}
@@ -158,6 +158,12 @@ func testRequestHourTotals(t *testing.T, dsn string) {
 	l := d.NewRequestLog(func() time.Time { return fixtureNow }, 30*24*time.Hour, nil)
 	routes := []string{RouteToken, "GET /api/v1/key", "POST /api/v1/leads", "GET /api/v1/leads", "GET /api/v1/leads/:id", "POST /api/v1/capture-sessions"}
 	outcomes := []string{OutcomeOK, OutcomeOK, OutcomeOK, "invalid_signature", "stale_timestamp", "insufficient_scope"}
+	addrOf := func(i int) netip.Addr {
+		if i%5 == 0 {
+			return netip.MustParseAddr("2001:db8::" + fmt.Sprint(i%7))
+		}
+		return netip.AddrFrom4([4]byte{203, 0, 113, byte(i % 9)})
+	}
 	type want struct{ ok, failed int64 }
 	hours := map[int64]*want{}
 	var reads, writes int64
@@ -165,7 +171,7 @@ func testRequestHourTotals(t *testing.T, dsn string) {
 	for i := range 600 {
 		at := fixtureNow.Add(-time.Duration(i*7) * time.Minute)
 		route, outcome := routes[i%len(routes)], outcomes[(i/len(routes))%len(outcomes)]
-		l.Record(LoggedRequest{At: at, AccountID: acc.ID, KeyID: k.ID, Route: route, Status: 200, Outcome: outcome})
+		l.Record(LoggedRequest{At: at, AccountID: acc.ID, KeyID: k.ID, Route: route, Status: 200, Outcome: outcome, Addr: addrOf(i)})
 		w := hours[at.Unix()/3600]
 		if w == nil {
 			w = &want{}
@@ -192,6 +198,49 @@ func testRequestHourTotals(t *testing.T, dsn string) {
 	if err := l.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
+	// Addresses: by whole UTC days from since's day when the span is longer than a day.
+	since := fixtureNow.Add(-50 * time.Hour)
+	wantAddrs := map[netip.Addr][2]int64{}
+	for i := range 600 {
+		at := fixtureNow.Add(-time.Duration(i*7) * time.Minute)
+		if at.Unix()/86400 < since.Unix()/86400 {
+			continue
+		}
+		c := wantAddrs[addrOf(i)]
+		c[0]++
+		if outcomes[(i/len(routes))%len(outcomes)] != OutcomeOK {
+			c[1]++
+		}
+		wantAddrs[addrOf(i)] = c
+	}
+	checkAddrs := func(when string) {
+		t.Helper()
+		got, err := d.TopAddresses(ctx, acc.ID, k.ID, since, fixtureNow, 100)
+		if err != nil || len(got) != len(wantAddrs) {
+			t.Fatalf("%s: TopAddresses = %d addresses, %v; want %d", when, len(got), err, len(wantAddrs))
+		}
+		for i, a := range got {
+			if w := wantAddrs[a.Addr]; a.N != w[0] || a.Failed != w[1] || i > 0 && got[i-1].N < a.N {
+				t.Errorf("%s: %v: %d requests, %d failed; want %v (in order)", when, a.Addr, a.N, a.Failed, w)
+			}
+		}
+	}
+	checkAddrs("as written")
+	if _, err := d.write.ExecContext(ctx, `DELETE FROM request_addr_days`); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.SetMeta(ctx, "request_addr_days_backfill", []byte("1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.backfillAddrDays(ctx); err != nil {
+		t.Fatal(err)
+	}
+	checkAddrs("backfilled from the segments")
+	if err := d.backfillAddrDays(ctx); err != nil { // done: a no-op
+		t.Fatal(err)
+	}
+	checkAddrs("after a second start")
+
 	check := func(when string) {
 		t.Helper()
 		from := fixtureNow.Add(-100 * time.Hour)

@@ -403,38 +403,6 @@ func (d *DB) eachEntry(ctx context.Context, accountID, keyID int64, since time.T
 	return rows.Err()
 }
 
-// TopAddresses returns the client addresses that sent a key the most
-// requests since a time (within the log's retention).
-func (d *DB) TopAddresses(ctx context.Context, accountID, keyID int64, since time.Time, limit int) ([]AddrCount, error) {
-	counts := map[netip.Addr]*AddrCount{}
-	ok := outcomeCode(OutcomeOK)
-	err := d.eachEntry(ctx, accountID, keyID, since, func(e entry) {
-		c := counts[e.addr]
-		if c == nil {
-			c = &AddrCount{Addr: e.addr}
-			counts[e.addr] = c
-		}
-		c.N++
-		if e.outcome != ok {
-			c.Failed++
-		}
-	})
-	if err != nil {
-		return nil, fmt.Errorf("db: top addresses: %w", err)
-	}
-	out := make([]AddrCount, 0, len(counts))
-	for _, c := range counts {
-		out = append(out, *c)
-	}
-	slices.SortFunc(out, func(a, b AddrCount) int {
-		if a.N != b.N {
-			return int(b.N - a.N)
-		}
-		return a.Addr.Compare(b.Addr)
-	})
-	return out[:min(len(out), limit)], nil
-}
-
 // CountRequests counts a key's logged requests of one route and outcome
 // since a time. Tokens issued are counted per segment as it is written, so
 // only the segment that straddles since is decoded for them.

@@ -1,0 +1,185 @@
+package db
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"maps"
+	"net/netip"
+	"slices"
+	"time"
+)
+
+// addrDay is a key's row of request_addr_days: its requests from one client
+// address on one UTC day.
+type addrDay struct {
+	account, key, day int64
+	addr              netip.Addr
+}
+
+// addrCounts counts requests per key, day and address.
+type addrCounts map[addrDay]*AddrCount
+
+func (m addrCounts) add(account, key, at int64, addr netip.Addr, ok bool) {
+	k := addrDay{account, key, at / 86400, addr.Unmap()}
+	c := m[k]
+	if c == nil {
+		c = &AddrCount{Addr: k.addr}
+		m[k] = c
+	}
+	c.N++
+	if !ok {
+		c.Failed++
+	}
+}
+
+// write adds the counts to request_addr_days, in a fixed order so two
+// instances never deadlock.
+func (m addrCounts) write(ctx context.Context, tx *Tx) error {
+	keys := slices.SortedFunc(maps.Keys(m), func(a, b addrDay) int {
+		return cmp.Or(cmp.Compare(a.key, b.key), cmp.Compare(a.day, b.day), a.addr.Compare(b.addr))
+	})
+	err := upsertRows(ctx, tx, len(keys), 6, func(args []any, i int) []any {
+		k, c := keys[i], m[keys[i]]
+		addr := addrBytes(k.addr)
+		if addr == nil {
+			addr = []byte{}
+		}
+		return append(args, k.account, k.key, k.day, addr, c.N, c.Failed)
+	}, `INSERT INTO request_addr_days (account_id, key_id, day, addr, n, failed) VALUES `,
+		` ON CONFLICT (key_id, day, addr) DO UPDATE SET n = request_addr_days.n + excluded.n,
+			failed = request_addr_days.failed + excluded.failed`)
+	if err != nil {
+		return fmt.Errorf("db: add requests per address: %w", err)
+	}
+	return nil
+}
+
+// addAddrDays adds a batch of the log to the requests per key, day and address.
+func addAddrDays(ctx context.Context, tx *Tx, batch []LoggedRequest) error {
+	m := addrCounts{}
+	for _, r := range batch {
+		m.add(r.AccountID, r.KeyID, r.At.Unix(), r.Addr, r.Outcome == OutcomeOK)
+	}
+	return m.write(ctx, tx)
+}
+
+// addrDaysSpan is the longest span whose top addresses are counted from the
+// segments themselves, to the second; longer spans read whole UTC days.
+const addrDaysSpan = 24 * time.Hour
+
+// TopAddresses returns the client addresses that sent a key the most
+// requests since a time (within the log's retention). Up to a day back it
+// counts the logged requests themselves; further back it adds up whole UTC
+// days (request_addr_days), from the start of since's day.
+func (d *DB) TopAddresses(ctx context.Context, accountID, keyID int64, since, now time.Time, limit int) ([]AddrCount, error) {
+	counts := map[netip.Addr]*AddrCount{}
+	count := func(a netip.Addr) *AddrCount {
+		c := counts[a]
+		if c == nil {
+			c = &AddrCount{Addr: a}
+			counts[a] = c
+		}
+		return c
+	}
+	if now.Sub(since) <= addrDaysSpan {
+		ok := outcomeCode(OutcomeOK)
+		err := d.eachEntry(ctx, accountID, keyID, since, func(e entry) {
+			c := count(e.addr)
+			c.N++
+			if e.outcome != ok {
+				c.Failed++
+			}
+		})
+		if err != nil {
+			return nil, fmt.Errorf("db: top addresses: %w", err)
+		}
+	} else {
+		rows, err := d.read.QueryContext(ctx, `SELECT addr, n, failed FROM request_addr_days
+			WHERE key_id = ? AND day >= ? AND account_id = ?`, keyID, since.Unix()/86400, accountID)
+		if err != nil {
+			return nil, fmt.Errorf("db: top addresses: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var addr []byte
+			var n, failed int64
+			if err := rows.Scan(&addr, &n, &failed); err != nil {
+				return nil, fmt.Errorf("db: top addresses: %w", err)
+			}
+			c := count(addrFromBytes(addr))
+			c.N += n
+			c.Failed += failed
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("db: top addresses: %w", err)
+		}
+	}
+	out := make([]AddrCount, 0, len(counts))
+	for _, c := range counts {
+		out = append(out, *c)
+	}
+	slices.SortFunc(out, func(a, b AddrCount) int {
+		return cmp.Or(cmp.Compare(b.N, a.N), a.Addr.Compare(b.Addr))
+	})
+	return out[:min(len(out), limit)], nil
+}
+
+// backfillAddrDays counts the requests per key, day and address of the
+// segments written before request_addr_days existed, once (migration 13
+// leaves a note in meta), a key at a time.
+func (d *DB) backfillAddrDays(ctx context.Context) error {
+	const note = "request_addr_days_backfill"
+	if _, err := d.Meta(ctx, note); err != nil {
+		if err == ErrNotFound {
+			return nil
+		}
+		return err
+	}
+	return d.Exclusively(ctx, "request-addr-days-backfill", func(ctx context.Context) error {
+		if _, err := d.Meta(ctx, note); err == ErrNotFound {
+			return nil // another instance did it meanwhile
+		}
+		rows, err := d.read.QueryContext(ctx, `SELECT DISTINCT account_id, key_id FROM request_segments`)
+		if err != nil {
+			return fmt.Errorf("db: count requests per address: %w", err)
+		}
+		var owners [][2]int64
+		for rows.Next() {
+			var o [2]int64
+			if err := rows.Scan(&o[0], &o[1]); err != nil {
+				rows.Close()
+				return fmt.Errorf("db: count requests per address: %w", err)
+			}
+			owners = append(owners, o)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("db: count requests per address: %w", err)
+		}
+		ok := outcomeCode(OutcomeOK)
+		for _, o := range owners {
+			m := addrCounts{}
+			err := d.eachEntry(ctx, o[0], o[1], time.Unix(0, 0), func(e entry) {
+				m.add(o[0], o[1], e.at, e.addr, e.outcome == ok)
+			})
+			if err != nil {
+				return fmt.Errorf("db: count requests per address of key %d: %w", o[1], err)
+			}
+			// The key's rows are replaced, so a backfill cut short is redone whole.
+			err = d.inTx(ctx, func(tx *Tx) error {
+				if _, err := tx.ExecContext(ctx, `DELETE FROM request_addr_days WHERE key_id = ?`, o[1]); err != nil {
+					return err
+				}
+				return m.write(ctx, tx)
+			})
+			if err != nil {
+				return fmt.Errorf("db: count requests per address of key %d: %w", o[1], err)
+			}
+		}
+		if _, err := d.write.ExecContext(ctx, `DELETE FROM meta WHERE name = ?`, note); err != nil {
+			return fmt.Errorf("db: count requests per address: %w", err)
+		}
+		return nil
+	})
+}
