@@ -28,21 +28,36 @@ const (
 	chartMinBarWidthDraw = 0.5
 )
 
-type chartRect struct{ X, Y, W, H string }
-
 type chartTick struct {
 	Pos   string // y for a value tick, x for a time tick
 	Label string
 }
 
-// chartDrawing is a chart laid out: every number as the SVG attribute it becomes.
+// chartDrawing is a chart laid out: every number as the SVG attribute it
+// becomes. Each series is one path of rectangles ("M x y h w v h h -w z"
+// a bar): a month is 720 bars, one element each would be 1,440.
 type chartDrawing struct {
-	OK, Failed []chartRect
+	OK, Failed string
 	YTicks     []chartTick
 	XTicks     []chartTick
 }
 
 func px(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) }
+
+// appendBar adds a bar at x, y (its top), w wide and h high to a path.
+func appendBar(path []byte, x, y, w, h float64) []byte {
+	path = append(path, 'M')
+	path = strconv.AppendFloat(path, x, 'f', 1, 64)
+	path = append(path, ' ')
+	path = strconv.AppendFloat(path, y, 'f', 1, 64)
+	path = append(path, 'h')
+	path = strconv.AppendFloat(path, w, 'f', 1, 64)
+	path = append(path, 'v')
+	path = strconv.AppendFloat(path, h, 'f', 1, 64)
+	path = append(path, 'h')
+	path = strconv.AppendFloat(path, -w, 'f', 1, 64)
+	return append(path, 'z')
+}
 
 // draw lays the chart out: bars stacked (successes below failures), three
 // value ticks from a round maximum, and time ticks at round hours or days.
@@ -60,17 +75,19 @@ func (vm UsageChartVM) draw() chartDrawing {
 	if slot >= 4 {
 		gap = slot * 0.2
 	}
+	var ok, failed []byte
 	for i, b := range vm.Bars {
 		x := float64(plotLeft) + float64(i)*slot + gap/2
 		w := max(slot-gap, chartMinBarWidthDraw)
 		okH, failH := float64(b.OK)*scale, float64(b.Failed)*scale
 		if b.OK > 0 {
-			d.OK = append(d.OK, chartRect{px(x), px(plotBottom - okH), px(w), px(okH)})
+			ok = appendBar(ok, x, plotBottom-okH, w, okH)
 		}
 		if b.Failed > 0 {
-			d.Failed = append(d.Failed, chartRect{px(x), px(plotBottom - okH - failH), px(w), px(failH)})
+			failed = appendBar(failed, x, plotBottom-okH-failH, w, failH)
 		}
 	}
+	d.OK, d.Failed = string(ok), string(failed)
 	for _, v := range []int64{0, top / 2, top} {
 		d.YTicks = append(d.YTicks, chartTick{px(plotBottom - float64(v)*scale), formatCount(v)})
 	}
