@@ -48,13 +48,20 @@ type SentCredentials struct {
 	Token       string
 	Version     string
 	SecretPrint []byte
+	// Target (path and query as sent) and BodySum (the SHA-256 of the body
+	// as received) are kept for a failed version 2 signature.
+	Target  string
+	BodySum []byte
 }
 
 // MaxUserAgent is how much of a user agent the log keeps.
 const MaxUserAgent = 120
 
-// maxSent bounds each field of SentCredentials as stored.
-const maxSent = 128
+// maxSent bounds each field of SentCredentials as stored; maxTarget the target.
+const (
+	maxSent   = 128
+	maxTarget = 1024
+)
 
 // The writer's limits: entries waiting at most (beyond that they are
 // dropped and counted), how often it writes, and how many distinct user
@@ -266,9 +273,10 @@ func insertFailures(ctx context.Context, tx *Tx, batch []LoggedRequest) error {
 		}
 		s := r.Sent
 		_, err := tx.ExecPrepared(ctx, `INSERT INTO request_failures (account_id, key_id, at, route, outcome,
-			sent_timestamp, sent_token, sent_version, secret_print) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			sent_timestamp, sent_token, sent_version, secret_print, sent_target, body_sum) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			r.AccountID, r.KeyID, r.At.Unix(), codeOf(requestRoutes, r.Route), outcomeCode(r.Outcome),
-			truncateUTF8(s.Timestamp, maxSent), truncateUTF8(s.Token, maxSent), truncateUTF8(s.Version, 8), s.SecretPrint)
+			truncateUTF8(s.Timestamp, maxSent), truncateUTF8(s.Token, maxSent), truncateUTF8(s.Version, 8), s.SecretPrint,
+			truncateUTF8(s.Target, maxTarget), s.BodySum)
 		if err != nil {
 			return fmt.Errorf("db: insert request failure: %w", err)
 		}

@@ -103,10 +103,11 @@ func (d *DB) RequestFailures(ctx context.Context, accountID, keyID int64, limit 
 		var f RequestFailure
 		var at int64
 		var route, outcome int
-		err := s.Scan(&f.ID, &at, &route, &outcome, &f.Sent.Timestamp, &f.Sent.Token, &f.Sent.Version, &f.Sent.SecretPrint)
+		err := s.Scan(&f.ID, &at, &route, &outcome, &f.Sent.Timestamp, &f.Sent.Token, &f.Sent.Version, &f.Sent.SecretPrint,
+			&f.Sent.Target, &f.Sent.BodySum)
 		f.At, f.Route, f.Outcome = time.Unix(at, 0).UTC(), nameOf(requestRoutes, route), nameOf(requestOutcomes, outcome)
 		return f, err
-	}, `SELECT id, at, route, outcome, sent_timestamp, sent_token, sent_version, secret_print
+	}, `SELECT id, at, route, outcome, sent_timestamp, sent_token, sent_version, secret_print, sent_target, body_sum
 		FROM request_failures WHERE key_id = ? AND account_id = ? ORDER BY at DESC, id DESC LIMIT ?`, keyID, accountID, limit)
 }
 

@@ -272,8 +272,17 @@ func (h *Handlers) authenticateSignature(c echo.Context, headers signatureHeader
 	if err != nil {
 		n := noteOf(c)
 		n.named(h.live, headers.apiKey, db.AuthSignature)
+		r := c.Request()
 		n.sent = &db.SentCredentials{Timestamp: headers.timestamp, Token: headers.token,
-			Version: c.Request().Header.Get(headerSignatureVersion)}
+			Version: r.Header.Get(headerSignatureVersion)}
+		if n.sent.Version == "2" {
+			// What a version 2 signature covers, for the debugger: the body was
+			// read already when the signature was checked, or is read now.
+			n.sent.Target = r.RequestURI
+			if sum, err := hashBody(r); err == nil {
+				n.sent.BodySum = sum[:]
+			}
+		}
 	}
 	var aerr *web.APIError
 	if errors.As(err, &aerr) && aerr.Status == http.StatusUnauthorized {

@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -60,8 +61,10 @@ func (h *Handlers) keySignatureFailures(c echo.Context) error {
 			a.Token = true
 			a.Findings = append(a.Findings, h.diagnoseSecret(f, secret, others, previous))
 		} else {
+			method, _, _ := strings.Cut(f.Route, " ")
 			d := keys.DiagnoseSignature(keys.SignedAttempt{Slug: acc.Slug, AccountName: acc.Name, APIKey: k.PublicKey,
-				Timestamp: f.Sent.Timestamp, Token: f.Sent.Token, Version: f.Sent.Version, Received: f.At}, secret, others)
+				Timestamp: f.Sent.Timestamp, Token: f.Sent.Token, Version: f.Sent.Version, Received: f.At,
+				Method: method, Target: f.Sent.Target, BodySum: f.Sent.BodySum}, secret, others)
 			a.Expected = d.Expected
 			a.Skew = "unknown: the timestamp could not be read"
 			if d.SkewKnown {

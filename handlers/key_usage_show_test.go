@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"html"
 	"io"
 	"net/http"
 	"strconv"
@@ -214,4 +215,56 @@ func findingsOf(body string) string {
 		out = append(out, strings.SplitN(part, "</ul>", 2)[0])
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestSignatureDebuggerVersion2 sends body-signed requests with the common
+// mistakes, signed as the Developer docs tell a client to (six lines joined
+// by \n), and reads the debugger's diagnosis of each.
+func TestSignatureDebuggerVersion2(t *testing.T) {
+	a := newTestApp(t)
+	f := a.apiFixture("debug-v2")
+	admin := a.browser().login(f.admin.Email)
+	iso := a.clock.Now().UTC().Format("2006-01-02T15:04:05Z")
+	body := `{"contact":{"first_name":"Ann","email":"ann@example.com"}}`
+	hexSum := func(s string) string { h := sha256.Sum256([]byte(s)); return hex.EncodeToString(h[:]) }
+	v2 := func(secret, method, target, slugKey, bodyHex string) string {
+		return hex.EncodeToString(sign(secret, strings.Join([]string{"2", method, target, iso, slugKey, bodyHex}, "\n")))
+	}
+	tests := []struct {
+		name, target     string
+		token            func(public, secret string) string
+		finding, saying  string
+	}{
+		{"signed before the body was attached", "/api/v1/leads", func(p, s string) string {
+			return v2(s, "POST", "/api/v1/leads", f.acc.Slug+":"+p, hexSum(""))
+		}, keys.FindingEmptyBody, "whose SHA-256 is " + hexSum(body)},
+		{"the body changed after signing", "/api/v1/leads", func(p, s string) string {
+			return v2(s, "POST", "/api/v1/leads", f.acc.Slug+":"+p, hexSum(`{"contact": {"first_name": "Ann", "email": "ann@example.com"}}`))
+		}, keys.FindingBodyChanged, "body that changed after it was signed"},
+		{"the query left out", "/api/v1/leads?dry_run=1", func(p, s string) string {
+			return v2(s, "POST", "/api/v1/leads", f.acc.Slug+":"+p, hexSum(body))
+		}, keys.FindingTargetQuery, "exactly as sent, /api/v1/leads?dry_run=1"},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			k, secret := a.key(f.acc, f.admin, "V2 "+strconv.Itoa(i), db.DigitalRequests, keys.Live, db.LicenseLeads)
+			res := a.call("POST", tt.target, "application/json", body, map[string]string{"API-Key": k.PublicKey,
+				"API-Timestamp": iso, "API-Signature-Version": "2", "API-Token": tt.token(k.PublicKey, secret)})
+			expectError(t, res, http.StatusUnauthorized, "invalid_signature")
+			if err := a.requests.Flush(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			page := admin.get("/settings/integrations/keys/" + itoa(k.ID) + "/signature-failures")
+			if !strings.Contains(page.body, `data-code="`+tt.finding+`"`) || !strings.Contains(page.body, tt.saying) {
+				t.Errorf("no %s finding saying %q in:\n%s", tt.finding, tt.saying, findingsOf(page.body))
+			}
+			want := html.EscapeString(strings.Join([]string{"2", "POST", tt.target, iso, f.acc.Slug + ":" + k.PublicKey, hexSum(body)}, "\n"))
+			if !strings.Contains(page.body, want) {
+				t.Errorf("the version 2 text to sign is not shown: %q", want)
+			}
+			if strings.Contains(page.body, secret) {
+				t.Errorf("the debugger shows the secret")
+			}
+		})
+	}
 }

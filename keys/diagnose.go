@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -20,6 +21,12 @@ type SignedAttempt struct {
 	Timestamp, Token, Version string
 	// Received is the server's clock when the request arrived.
 	Received time.Time
+	// Method and Target are the request's method and target (path and
+	// query) as sent, and BodySum the SHA-256 of the body as received: what
+	// a version 2 signature covers besides the v1 text. BodySum is nil when
+	// it is not known (a request logged before keydesk kept it).
+	Method, Target string
+	BodySum        []byte
 }
 
 // OtherSecret is a secret a client may have used by mistake, with what to call it.
@@ -47,6 +54,13 @@ const (
 	FindingOtherSecret    = "other_secret"
 	FindingSecretSpace    = "secret_whitespace"
 	FindingV1UnderV2      = "v1_under_v2"
+	FindingEmptyBody      = "signed_empty_body"
+	FindingTargetQuery    = "target_without_query"
+	FindingTargetDecoded  = "target_decoded"
+	FindingMethodCase     = "method_case"
+	FindingBodyHashCase   = "body_hash_case"
+	FindingTrailingLine   = "trailing_newline"
+	FindingBodyChanged    = "body_changed"
 	FindingUnreadableMAC  = "unreadable_signature"
 	FindingNoCommonReason = "no_common_mistake"
 )
@@ -90,7 +104,11 @@ func DiagnoseSignature(a SignedAttempt, secret string, others []OtherSecret) Sig
 			want = at.UTC().Format(TimestampLayout)
 		}
 	}
+	v2 := a.Version == "2" && len(a.BodySum) == sha256.Size
 	d.Expected = a.Slug + ":" + a.APIKey + "@" + want
+	if v2 {
+		d.Expected = v2Text(strings.ToUpper(a.Method), a.Target, want, a.Slug, a.APIKey, hex.EncodeToString(a.BodySum))
+	}
 	if !at.IsZero() {
 		d.Skew, d.SkewKnown = a.Received.Sub(at).Round(time.Second), true
 	}
@@ -101,7 +119,11 @@ func DiagnoseSignature(a SignedAttempt, secret string, others []OtherSecret) Sig
 	}
 	var match *candidate
 	if mac != nil {
-		match = findMatch(a, at, mac, secret, others)
+		cands := v1Candidates(a, at, secret, others)
+		if v2 {
+			cands = v2Candidates(a, at, secret, others)
+		}
+		match = firstMatch(cands, mac)
 	}
 	if match != nil {
 		if match.message != "" {
@@ -113,7 +135,7 @@ func DiagnoseSignature(a SignedAttempt, secret string, others []OtherSecret) Sig
 		case "base64":
 			d.add(FindingBase64, "API-Token was sent in base64: send the MAC as 64 lower-case hex characters.")
 		}
-		if a.Version == "2" {
+		if a.Version == "2" && !v2 {
 			d.add(FindingV1UnderV2, "The request says API-Signature-Version: 2 but was signed over the version 1 text: sign the version 2 text, or leave the header out.")
 		}
 	}
@@ -133,7 +155,13 @@ func DiagnoseSignature(a SignedAttempt, secret string, others []OtherSecret) Sig
 	if match != nil && len(d.Findings) == 0 {
 		d.add(FindingMatches, "The signature is right for this key: the request was refused for another reason.")
 	}
-	if match == nil && format != "" {
+	switch {
+	case match == nil && format != "" && v2:
+		d.add(FindingBodyChanged, "The signature matches no text this request could have been signed over with this key's secret: "+
+			"the method, target, timestamp, slug and key as received were tried with the body as received and with no body, and with each common mistake. "+
+			"The most likely cause is a body that changed after it was signed (JSON serialised again by an HTTP library, keys reordered, spacing or a final newline added): "+
+			"sign the exact bytes you send. Otherwise the client signs with a secret that is not this key's.")
+	case match == nil && format != "":
 		d.add(FindingNoCommonReason, "No common mistake explains the signature: the client signs with another secret or another text. The text to sign is "+d.Expected+".")
 	}
 	return d
@@ -217,9 +245,20 @@ type candidate struct {
 	code, message string
 }
 
-// findMatch tries the correct text and each common mistake, one at a time,
-// and returns the one whose MAC is what the client sent.
-func findMatch(a SignedAttempt, at time.Time, mac []byte, secret string, others []OtherSecret) *candidate {
+// firstMatch returns the first candidate whose MAC is what the client sent.
+func firstMatch(cands []candidate, mac []byte) *candidate {
+	for i := range cands {
+		m := hmac.New(sha256.New, []byte(cands[i].secret))
+		m.Write([]byte(cands[i].text))
+		if hmac.Equal(m.Sum(nil), mac) {
+			return &cands[i]
+		}
+	}
+	return nil
+}
+
+// v1Candidates are the correct version 1 text and each common mistake.
+func v1Candidates(a SignedAttempt, at time.Time, secret string, others []OtherSecret) []candidate {
 	ts := a.Timestamp
 	text := func(slug, ts string) string { return slug + ":" + a.APIKey + "@" + ts }
 	cands := []candidate{{secret: secret, text: text(a.Slug, ts)}}
@@ -231,30 +270,87 @@ func findMatch(a SignedAttempt, at time.Time, mac []byte, secret string, others 
 			candidate{secret, text(a.Slug, iso), FindingUnixTimestamp, "Signed over " + text(a.Slug, iso) + " but API-Timestamp was sent as " + ts + ": send " + iso + " in the header too."},
 		)
 	}
-	wrongSlug := func(slug string) candidate {
-		return candidate{secret, text(slug, ts), FindingWrongSlug, fmt.Sprintf("Signed with the account slug %q: this key's account slug is %q.", slug, a.Slug)}
-	}
 	for _, slug := range slugMistakes(a.Slug, a.AccountName) {
-		cands = append(cands, wrongSlug(slug))
+		cands = append(cands, candidate{secret, text(slug, ts), FindingWrongSlug, wrongSlug(slug, a.Slug)})
 	}
 	cands = append(cands, candidate{secret, a.APIKey + "@" + ts, FindingWrongSlug,
 		"Signed over " + a.APIKey + "@" + ts + ", without the account slug: sign " + text(a.Slug, ts) + "."})
+	return append(cands, secretMistakes(text(a.Slug, ts), secret, others)...)
+}
+
+func wrongSlug(used, slug string) string {
+	return fmt.Sprintf("Signed with the account slug %q: this key's account slug is %q.", used, slug)
+}
+
+// secretMistakes are text signed with a secret other than the key's own.
+func secretMistakes(text, secret string, others []OtherSecret) []candidate {
+	var cands []candidate
 	for _, pad := range []string{"\n", "\r\n", " "} {
-		cands = append(cands, candidate{secret + pad, text(a.Slug, ts), FindingSecretSpace,
+		cands = append(cands, candidate{secret + pad, text, FindingSecretSpace,
 			"Signed with the secret followed by whitespace (a newline from a file or a copy): trim the secret."})
 	}
 	for _, o := range others {
-		cands = append(cands, candidate{o.Secret, text(a.Slug, ts), FindingOtherSecret,
-			"Signed with " + o.Label + ", not this key's secret."})
+		cands = append(cands, candidate{o.Secret, text, FindingOtherSecret, "Signed with " + o.Label + ", not this key's secret."})
 	}
-	for i := range cands {
-		m := hmac.New(sha256.New, []byte(cands[i].secret))
-		m.Write([]byte(cands[i].text))
-		if hmac.Equal(m.Sum(nil), mac) {
-			return &cands[i]
-		}
+	return cands
+}
+
+// v2Text is the version 2 signed text, built as a client would, so that a
+// mistake (a method in lower case, a body hash in upper case) can be made.
+func v2Text(method, target, ts, slug, apiKey, bodyHex string) string {
+	return "2\n" + method + "\n" + target + "\n" + ts + "\n" + slug + ":" + apiKey + "\n" + bodyHex
+}
+
+// emptyBodyHex is the SHA-256 of no body at all.
+var emptyBodyHex = hex.EncodeToString(func() []byte { s := sha256.Sum256(nil); return s[:] }())
+
+// v2Candidates are the correct version 2 text, each common mistake in it,
+// and the version 1 text (a client that sends the version 2 header but
+// signs as before).
+func v2Candidates(a SignedAttempt, at time.Time, secret string, others []OtherSecret) []candidate {
+	method, ts, body := strings.ToUpper(a.Method), a.Timestamp, hex.EncodeToString(a.BodySum)
+	text := func(method, target, ts, slug, body string) string {
+		return v2Text(method, target, ts, slug, a.APIKey, body)
 	}
-	return nil
+	right := text(method, a.Target, ts, a.Slug, body)
+	cands := []candidate{{secret: secret, text: right}}
+	if body != emptyBodyHex {
+		cands = append(cands, candidate{secret, text(method, a.Target, ts, a.Slug, emptyBodyHex), FindingEmptyBody,
+			"Signed over no body (the SHA-256 of nothing, " + emptyBodyHex[:12] + "…) but the request carried one, whose SHA-256 is " + body +
+				": hash the body after it is serialised, exactly the bytes sent."})
+	}
+	if path, _, ok := strings.Cut(a.Target, "?"); ok {
+		cands = append(cands, candidate{secret, text(method, path, ts, a.Slug, body), FindingTargetQuery,
+			"Signed the path " + path + " without its query: sign the request target exactly as sent, " + a.Target + "."})
+	}
+	if decoded, err := url.PathUnescape(a.Target); err == nil && decoded != a.Target {
+		cands = append(cands, candidate{secret, text(method, decoded, ts, a.Slug, body), FindingTargetDecoded,
+			"Signed the target decoded (" + decoded + "): sign it exactly as sent, percent-encoding included: " + a.Target + "."})
+	}
+	if lower := strings.ToLower(method); lower != method {
+		cands = append(cands, candidate{secret, text(lower, a.Target, ts, a.Slug, body), FindingMethodCase,
+			"Signed the method as " + lower + ": the signed text has it in upper case, " + method + "."})
+	}
+	cands = append(cands,
+		candidate{secret, text(method, a.Target, ts, a.Slug, strings.ToUpper(body)), FindingBodyHashCase,
+			"Signed the body's SHA-256 in upper-case hex: write it in lower case."},
+		candidate{secret, right + "\n", FindingTrailingLine,
+			"The signed text ended with a newline: join the six lines with \\n and add none after the last."})
+	if !at.IsZero() {
+		iso := at.UTC().Format(TimestampLayout)
+		unix := strconv.FormatInt(at.Unix(), 10)
+		cands = append(cands,
+			candidate{secret, text(method, a.Target, unix, a.Slug, body), FindingUnixTimestamp, "Signed with the timestamp " + unix + ": the signed text must carry " + iso + ", exactly as in API-Timestamp."},
+			candidate{secret, text(method, a.Target, iso, a.Slug, body), FindingUnixTimestamp, "Signed with " + iso + " but API-Timestamp was sent as " + ts + ": send " + iso + " in the header too."},
+		)
+	}
+	for _, slug := range slugMistakes(a.Slug, a.AccountName) {
+		cands = append(cands, candidate{secret, text(method, a.Target, ts, slug, body), FindingWrongSlug, wrongSlug(slug, a.Slug)})
+	}
+	cands = append(cands, secretMistakes(right, secret, others)...)
+	v1 := a.Slug + ":" + a.APIKey + "@" + ts
+	return append(cands, candidate{secret, v1, FindingV1UnderV2,
+		"The request says API-Signature-Version: 2 but was signed over the version 1 text " + v1 + ": sign the version 2 text, or leave the header out."})
 }
 
 // slugMistakes are the slugs clients sign with by mistake: the account's

@@ -104,3 +104,65 @@ func TestSecretPrintIsKeyed(t *testing.T) {
 		t.Fatalf("prints %x %x", a, b)
 	}
 }
+
+// integratorV2 signs a version 2 request as the Developer docs tell a
+// client to, without this package's code: six lines joined by \n.
+func integratorV2(secret, method, target, ts, slugAndKey, bodyHex string) string {
+	text := strings.Join([]string{"2", method, target, ts, slugAndKey, bodyHex}, "\n")
+	return hex.EncodeToString(integratorMAC(secret, text))
+}
+
+func TestDiagnoseSignatureV2(t *testing.T) {
+	const (
+		slug, name, key = "demo-dealership", "Demo Dealership", "kd_live_example"
+		secret          = "kds_live_own-secret"
+		testSecret      = "kds_test_sibling-secret"
+		target          = "/api/v1/leads?source=web%20form&limit=10"
+	)
+	now := time.Date(2026, 11, 23, 20, 6, 40, 0, time.UTC)
+	iso := now.Format(TimestampLayout)
+	body := []byte(`{"contact":{"first_name":"Ann"}}`)
+	sum := sha256.Sum256(body)
+	bodyHex := hex.EncodeToString(sum[:])
+	pretty := sha256.Sum256([]byte("{\n  \"contact\": {\n    \"first_name\": \"Ann\"\n  }\n}"))
+	empty := sha256.Sum256(nil)
+	others := []OtherSecret{{Secret: testSecret, Label: "the secret of the test key “Website (test)”"}}
+	sk := slug + ":" + key
+	tests := []struct {
+		name, tok, want, wantInMessage string
+	}{
+		{"a right signature", integratorV2(secret, "POST", target, iso, sk, bodyHex), FindingMatches, "another reason"},
+		{"signed before the body was attached", integratorV2(secret, "POST", target, iso, sk, hex.EncodeToString(empty[:])),
+			FindingEmptyBody, "SHA-256 is " + bodyHex},
+		{"the body changed after signing", integratorV2(secret, "POST", target, iso, sk, hex.EncodeToString(pretty[:])),
+			FindingBodyChanged, "body that changed after it was signed"},
+		{"the path without its query", integratorV2(secret, "POST", "/api/v1/leads", iso, sk, bodyHex),
+			FindingTargetQuery, "exactly as sent, " + target},
+		{"the target decoded", integratorV2(secret, "POST", "/api/v1/leads?source=web form&limit=10", iso, sk, bodyHex),
+			FindingTargetDecoded, "percent-encoding included"},
+		{"the method in lower case", integratorV2(secret, "post", target, iso, sk, bodyHex), FindingMethodCase, "upper case, POST"},
+		{"the body hash in upper case", integratorV2(secret, "POST", target, iso, sk, strings.ToUpper(bodyHex)), FindingBodyHashCase, "lower case"},
+		{"a newline after the last line", hex.EncodeToString(integratorMAC(secret,
+			strings.Join([]string{"2", "POST", target, iso, sk, bodyHex}, "\n")+"\n")), FindingTrailingLine, "add none after the last"},
+		{"unix seconds in the signed text", integratorV2(secret, "POST", target, strconv.FormatInt(now.Unix(), 10), sk, bodyHex),
+			FindingUnixTimestamp, "must carry " + iso},
+		{"the account's name as slug", integratorV2(secret, "POST", target, iso, name+":"+key, bodyHex), FindingWrongSlug, `"Demo Dealership"`},
+		{"the test key's secret", integratorV2(testSecret, "POST", target, iso, sk, bodyHex), FindingOtherSecret, "test key"},
+		{"the v1 text under the v2 header", hex.EncodeToString(integratorMAC(secret, sk+"@"+iso)), FindingV1UnderV2, sk + "@" + iso},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := DiagnoseSignature(SignedAttempt{Slug: slug, AccountName: name, APIKey: key, Timestamp: iso, Token: tt.tok,
+				Version: "2", Received: now, Method: "POST", Target: target, BodySum: sum[:]}, secret, others)
+			if len(d.Findings) != 1 || d.Findings[0].Code != tt.want || !strings.Contains(d.Findings[0].Message, tt.wantInMessage) {
+				t.Fatalf("findings %+v, want only %s saying %q", d.Findings, tt.want, tt.wantInMessage)
+			}
+			if strings.Contains(d.Findings[0].Message, secret) || strings.Contains(d.Findings[0].Message, testSecret) {
+				t.Fatalf("a finding reveals a secret: %q", d.Findings[0].Message)
+			}
+			if want := CanonicalV2("POST", target, iso, slug, key, sum); d.Expected != want {
+				t.Errorf("expected text %q, want %q", d.Expected, want)
+			}
+		})
+	}
+}
