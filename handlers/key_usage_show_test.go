@@ -231,9 +231,9 @@ func TestSignatureDebuggerVersion2(t *testing.T) {
 		return hex.EncodeToString(sign(secret, strings.Join([]string{"2", method, target, iso, slugKey, bodyHex}, "\n")))
 	}
 	tests := []struct {
-		name, target     string
-		token            func(public, secret string) string
-		finding, saying  string
+		name, target    string
+		token           func(public, secret string) string
+		finding, saying string
 	}{
 		{"signed before the body was attached", "/api/v1/leads", func(p, s string) string {
 			return v2(s, "POST", "/api/v1/leads", f.acc.Slug+":"+p, hexSum(""))
