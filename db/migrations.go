@@ -438,6 +438,23 @@ INSERT INTO meta (name, value) VALUES ('request_addr_days_backfill', X'31');
 ALTER TABLE request_failures ADD COLUMN sent_target TEXT NOT NULL DEFAULT '';
 ALTER TABLE request_failures ADD COLUMN body_sum BLOB;
 `},
+	{14, "failed requests per key, day and outcome, for the top failure reasons", `
+-- Failed requests per key (key_id 0: the whole account), UTC day and
+-- outcome, kept as long as the hourly counts: the top failure reasons of a
+-- week or a month read a row per day and outcome instead of one per hour,
+-- route and outcome. Filled from the hourly counts. Outcome 1 is ok.
+CREATE TABLE request_failure_days (
+	account_id INTEGER NOT NULL,
+	key_id     INTEGER NOT NULL,
+	day        INTEGER NOT NULL,
+	outcome    INTEGER NOT NULL,
+	n          INTEGER NOT NULL,
+	PRIMARY KEY (account_id, key_id, day, outcome)
+) STRICT, WITHOUT ROWID;
+INSERT INTO request_failure_days (account_id, key_id, day, outcome, n)
+SELECT account_id, key_id, hour / 24, outcome, sum(n) FROM request_hours
+WHERE outcome <> 1 GROUP BY account_id, key_id, hour / 24, outcome;
+`},
 }
 
 func (d *DB) migrateSQLite(ctx context.Context) error {

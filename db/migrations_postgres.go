@@ -415,6 +415,23 @@ INSERT INTO meta (name, value) VALUES ('request_addr_days_backfill', '\x31'::byt
 ALTER TABLE request_failures ADD COLUMN sent_target TEXT NOT NULL DEFAULT '';
 ALTER TABLE request_failures ADD COLUMN body_sum BYTEA;
 `},
+	{14, "failed requests per key, day and outcome, for the top failure reasons", `
+-- Failed requests per key (key_id 0: the whole account), UTC day and
+-- outcome, kept as long as the hourly counts: the top failure reasons of a
+-- week or a month read a row per day and outcome instead of one per hour,
+-- route and outcome. Filled from the hourly counts. Outcome 1 is ok.
+CREATE TABLE request_failure_days (
+	account_id BIGINT NOT NULL,
+	key_id     BIGINT NOT NULL,
+	day        BIGINT NOT NULL,
+	outcome    SMALLINT NOT NULL,
+	n          BIGINT NOT NULL,
+	PRIMARY KEY (account_id, key_id, day, outcome)
+);
+INSERT INTO request_failure_days (account_id, key_id, day, outcome, n)
+SELECT account_id, key_id, hour / 24, outcome, sum(n) FROM request_hours
+WHERE outcome <> 1 GROUP BY account_id, key_id, hour / 24, outcome;
+`},
 }
 
 // migratePostgres runs the pending PostgreSQL migrations under an advisory

@@ -340,6 +340,24 @@ func addHours(ctx context.Context, tx *Tx, batch []LoggedRequest) error {
 	if err != nil {
 		return fmt.Errorf("db: add hourly counts: %w", err)
 	}
+	// The failures per day and outcome, from the hourly counts' groups.
+	failDays := map[hourKey]int64{}
+	for k, n := range counts {
+		if k.outcome != okCode {
+			failDays[hourKey{k.account, k.key, k.hour / 24, 0, k.outcome}] += n
+		}
+	}
+	days := slices.SortedFunc(maps.Keys(failDays), func(a, b hourKey) int {
+		return cmp.Or(cmp.Compare(a.account, b.account), cmp.Compare(a.key, b.key), cmp.Compare(a.hour, b.hour), cmp.Compare(a.outcome, b.outcome))
+	})
+	err = upsertRows(ctx, tx, len(days), 5, func(args []any, i int) []any {
+		d := days[i]
+		return append(args, d.account, d.key, d.hour, d.outcome, failDays[d])
+	}, `INSERT INTO request_failure_days (account_id, key_id, day, outcome, n) VALUES `,
+		` ON CONFLICT (account_id, key_id, day, outcome) DO UPDATE SET n = request_failure_days.n + excluded.n`)
+	if err != nil {
+		return fmt.Errorf("db: add failures per day: %w", err)
+	}
 	keys := slices.SortedFunc(maps.Keys(totals), func(a, b totalKey) int {
 		return cmp.Or(cmp.Compare(a.account, b.account), cmp.Compare(a.key, b.key), cmp.Compare(a.hour, b.hour))
 	})
@@ -417,7 +435,10 @@ func (l *RequestLog) Fold(ctx context.Context) error {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM request_hours WHERE account_id = ? AND key_id = ? AND hour < ?`, o[0], o[1], hourBefore); err != nil {
 				return err
 			}
-			_, err := tx.ExecContext(ctx, `DELETE FROM request_hour_totals WHERE account_id = ? AND key_id = ? AND hour < ?`, o[0], o[1], hourBefore)
+			if _, err := tx.ExecContext(ctx, `DELETE FROM request_hour_totals WHERE account_id = ? AND key_id = ? AND hour < ?`, o[0], o[1], hourBefore); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `DELETE FROM request_failure_days WHERE account_id = ? AND key_id = ? AND day < ?`, o[0], o[1], hourBefore/24)
 			return err
 		})
 		if err != nil {

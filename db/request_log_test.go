@@ -167,7 +167,7 @@ func testRequestHourTotals(t *testing.T, dsn string) {
 	type want struct{ ok, failed int64 }
 	hours := map[int64]*want{}
 	var reads, writes int64
-	failures := map[string]int64{}
+	failures, lastDay := map[string]int64{}, map[string]int64{}
 	for i := range 600 {
 		at := fixtureNow.Add(-time.Duration(i*7) * time.Minute)
 		route, outcome := routes[i%len(routes)], outcomes[(i/len(routes))%len(outcomes)]
@@ -180,6 +180,9 @@ func testRequestHourTotals(t *testing.T, dsn string) {
 		if outcome != OutcomeOK {
 			w.failed++
 			failures[outcome]++
+			if at.Unix()/3600 >= fixtureNow.Add(-24*time.Hour).Unix()/3600 {
+				lastDay[outcome]++
+			}
 			continue
 		}
 		w.ok++
@@ -258,6 +261,10 @@ func testRequestHourTotals(t *testing.T, dsn string) {
 			if err != nil || !maps.Equal(f, failures) {
 				t.Errorf("%s: key %d: FailureCounts = %v, %v; want %v", when, key, f, err, failures)
 			}
+			day, err := d.FailureCounts(ctx, acc.ID, key, fixtureNow.Add(-24*time.Hour), fixtureNow)
+			if err != nil || !maps.Equal(day, lastDay) {
+				t.Errorf("%s: key %d: FailureCounts of the last 24 hours = %v, %v; want %v", when, key, day, err, lastDay)
+			}
 		}
 		r, w, err := d.ReadsAndWrites(ctx, acc.ID, k.ID, from)
 		if err != nil || r != reads || w != writes {
@@ -280,16 +287,21 @@ func testRequestHourTotals(t *testing.T, dsn string) {
 	if d.backend == Postgres {
 		migrations = postgresMigrations
 	}
-	m := migrations[11].SQL
-	i := strings.Index(m, "INSERT INTO request_hour_totals")
-	backfill := m[i : i+strings.Index(m[i:], ";")]
-	if _, err := d.write.ExecContext(ctx, `DELETE FROM request_hour_totals`); err != nil {
-		t.Fatal(err)
+	for _, b := range []struct {
+		migration int
+		table     string
+	}{{12, "request_hour_totals"}, {14, "request_failure_days"}} {
+		m := migrations[b.migration-1].SQL
+		i := strings.Index(m, "INSERT INTO "+b.table)
+		backfill := m[i : i+strings.Index(m[i:], ";")]
+		if _, err := d.write.ExecContext(ctx, `DELETE FROM `+b.table); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.write.ExecContext(ctx, backfill); err != nil {
+			t.Fatalf("backfill of migration %d: %v", b.migration, err)
+		}
 	}
-	if _, err := d.write.ExecContext(ctx, backfill); err != nil {
-		t.Fatalf("backfill: %v", err)
-	}
-	check("backfilled by migration 12")
+	check("backfilled by migrations 12 and 14")
 }
 
 // explain is SQLite's query plan of q.

@@ -36,9 +36,16 @@ const failureCountsSQL = `SELECT outcome, sum(n) FROM request_hours
 	WHERE account_id = ? AND key_id = ? AND hour >= ? AND hour <= ? AND outcome <> 1 GROUP BY outcome`
 
 // FailureCounts counts a key's failed requests by outcome over the hours
-// from from to to, from the hourly rows of failures only.
+// from from to to: up to a day from the hourly rows of failures, further
+// back by whole UTC days (request_failure_days), from the start of from's day.
 func (d *DB) FailureCounts(ctx context.Context, accountID, keyID int64, from, to time.Time) (map[string]int64, error) {
-	rows, err := d.read.QueryContext(ctx, failureCountsSQL, accountID, keyID, from.Unix()/3600, to.Unix()/3600)
+	q, args := failureCountsSQL, []any{accountID, keyID, from.Unix() / 3600, to.Unix() / 3600}
+	if to.Sub(from) > 24*time.Hour {
+		q = `SELECT outcome, sum(n) FROM request_failure_days
+			WHERE account_id = ? AND key_id = ? AND day >= ? AND day <= ? GROUP BY outcome`
+		args = []any{accountID, keyID, from.Unix() / 86400, to.Unix() / 86400}
+	}
+	rows, err := d.read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("db: failure counts: %w", err)
 	}
