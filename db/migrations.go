@@ -430,7 +430,17 @@ CREATE TABLE request_addr_days (
 	addr       BLOB NOT NULL,
 	n          INTEGER NOT NULL,
 	failed     INTEGER NOT NULL,
-	PRIMARY KEY (key_id, day, addr)
+	PRIMARY KEY (key_id, addr, day)
+) STRICT, WITHOUT ROWID;
+-- The same summed over the days kept, per key and address: a month's top
+-- addresses when the log keeps a month. Folding subtracts the days it deletes.
+CREATE TABLE request_addr_totals (
+	key_id     INTEGER NOT NULL,
+	addr       BLOB NOT NULL,
+	account_id INTEGER NOT NULL,
+	n          INTEGER NOT NULL,
+	failed     INTEGER NOT NULL,
+	PRIMARY KEY (key_id, addr)
 ) STRICT, WITHOUT ROWID;
 INSERT INTO meta (name, value) VALUES ('request_addr_days_backfill', X'31');
 -- A failed signed request's target as sent (path and query) and the SHA-256

@@ -407,7 +407,17 @@ CREATE TABLE request_addr_days (
 	addr       BYTEA NOT NULL,
 	n          BIGINT NOT NULL,
 	failed     BIGINT NOT NULL,
-	PRIMARY KEY (key_id, day, addr)
+	PRIMARY KEY (key_id, addr, day)
+);
+-- The same summed over the days kept, per key and address: a month's top
+-- addresses when the log keeps a month. Folding subtracts the days it deletes.
+CREATE TABLE request_addr_totals (
+	key_id     BIGINT NOT NULL,
+	addr       BYTEA NOT NULL,
+	account_id BIGINT NOT NULL,
+	n          BIGINT NOT NULL,
+	failed     BIGINT NOT NULL,
+	PRIMARY KEY (key_id, addr)
 );
 INSERT INTO meta (name, value) VALUES ('request_addr_days_backfill', '\x31'::bytea);
 -- A failed signed request's target as sent (path and query) and the SHA-256

@@ -41,18 +41,60 @@ func (m addrCounts) write(ctx context.Context, tx *Tx) error {
 	})
 	err := upsertRows(ctx, tx, len(keys), 6, func(args []any, i int) []any {
 		k, c := keys[i], m[keys[i]]
-		addr := addrBytes(k.addr)
-		if addr == nil {
-			addr = []byte{}
-		}
-		return append(args, k.account, k.key, k.day, addr, c.N, c.Failed)
+		return append(args, k.account, k.key, k.day, storedAddr(k.addr), c.N, c.Failed)
 	}, `INSERT INTO request_addr_days (account_id, key_id, day, addr, n, failed) VALUES `,
-		` ON CONFLICT (key_id, day, addr) DO UPDATE SET n = request_addr_days.n + excluded.n,
+		` ON CONFLICT (key_id, addr, day) DO UPDATE SET n = request_addr_days.n + excluded.n,
 			failed = request_addr_days.failed + excluded.failed`)
 	if err != nil {
 		return fmt.Errorf("db: add requests per address: %w", err)
 	}
+	// The same without the day, for request_addr_totals.
+	totals := map[addrDay]*AddrCount{}
+	for _, k := range keys {
+		t := addrDay{account: k.account, key: k.key, addr: k.addr}
+		if totals[t] == nil {
+			totals[t] = &AddrCount{}
+		}
+		totals[t].N += m[k].N
+		totals[t].Failed += m[k].Failed
+	}
+	tkeys := slices.SortedFunc(maps.Keys(totals), func(a, b addrDay) int {
+		return cmp.Or(cmp.Compare(a.key, b.key), a.addr.Compare(b.addr))
+	})
+	err = upsertRows(ctx, tx, len(tkeys), 5, func(args []any, i int) []any {
+		k, c := tkeys[i], totals[tkeys[i]]
+		return append(args, k.key, storedAddr(k.addr), k.account, c.N, c.Failed)
+	}, `INSERT INTO request_addr_totals (key_id, addr, account_id, n, failed) VALUES `,
+		` ON CONFLICT (key_id, addr) DO UPDATE SET n = request_addr_totals.n + excluded.n,
+			failed = request_addr_totals.failed + excluded.failed`)
+	if err != nil {
+		return fmt.Errorf("db: add requests per address: %w", err)
+	}
 	return nil
+}
+
+// storedAddr is an address as request_addr_days keeps it: its bytes, or
+// none when it is not known.
+func storedAddr(a netip.Addr) []byte {
+	if b, ok := addrBytes(a).([]byte); ok {
+		return b
+	}
+	return []byte{}
+}
+
+// foldAddrDays deletes a key's days before day, and takes them off its totals.
+func foldAddrDays(ctx context.Context, tx *Tx, keyID, day int64) error {
+	_, err := tx.ExecContext(ctx, `UPDATE request_addr_totals SET n = request_addr_totals.n - o.n, failed = request_addr_totals.failed - o.failed
+		FROM (SELECT addr, sum(n) AS n, sum(failed) AS failed FROM request_addr_days WHERE key_id = ? AND day < ? GROUP BY addr) AS o
+		WHERE request_addr_totals.key_id = ? AND request_addr_totals.addr = o.addr`, keyID, day, keyID)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM request_addr_totals WHERE key_id = ? AND n <= 0`, keyID); err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `DELETE FROM request_addr_days WHERE key_id = ? AND day < ?`, keyID, day)
+	return err
 }
 
 // addAddrDays adds a batch of the log to the requests per key, day and address.
@@ -69,10 +111,11 @@ func addAddrDays(ctx context.Context, tx *Tx, batch []LoggedRequest) error {
 const addrDaysSpan = 24 * time.Hour
 
 // TopAddresses returns the client addresses that sent a key the most
-// requests since a time (within the log's retention). Up to a day back it
-// counts the logged requests themselves; further back it adds up whole UTC
-// days (request_addr_days), from the start of since's day.
-func (d *DB) TopAddresses(ctx context.Context, accountID, keyID int64, since, now time.Time, limit int) ([]AddrCount, error) {
+// requests since a time (within keep, the log's retention). Up to a day back
+// it counts the logged requests themselves; further back it adds up whole
+// UTC days (request_addr_days), from the start of since's day; from as far
+// back as the log keeps, the sums of every day kept (request_addr_totals).
+func (d *DB) TopAddresses(ctx context.Context, accountID, keyID int64, since, now time.Time, keep time.Duration, limit int) ([]AddrCount, error) {
 	counts := map[netip.Addr]*AddrCount{}
 	count := func(a netip.Addr) *AddrCount {
 		c := counts[a]
@@ -96,9 +139,14 @@ func (d *DB) TopAddresses(ctx context.Context, accountID, keyID int64, since, no
 		}
 	} else {
 		// Summed and ranked in SQL: a month of a busy key is thousands of rows.
-		rows, err := d.read.QueryContext(ctx, `SELECT addr, sum(n), sum(failed) FROM request_addr_days
+		q, args := `SELECT addr, sum(n), sum(failed) FROM request_addr_days
 			WHERE key_id = ? AND day >= ? AND account_id = ? GROUP BY addr ORDER BY sum(n) DESC, addr LIMIT ?`,
-			keyID, since.Unix()/86400, accountID, limit)
+			[]any{keyID, since.Unix() / 86400, accountID, limit}
+		if keep > 0 && !since.After(now.Add(-keep)) {
+			q, args = `SELECT addr, n, failed FROM request_addr_totals
+				WHERE key_id = ? AND account_id = ? ORDER BY n DESC, addr LIMIT ?`, []any{keyID, accountID, limit}
+		}
+		rows, err := d.read.QueryContext(ctx, q, args...)
 		if err != nil {
 			return nil, fmt.Errorf("db: top addresses: %w", err)
 		}
@@ -170,8 +218,10 @@ func (d *DB) backfillAddrDays(ctx context.Context) error {
 			}
 			// The key's rows are replaced, so a backfill cut short is redone whole.
 			err = d.inTx(ctx, func(tx *Tx) error {
-				if _, err := tx.ExecContext(ctx, `DELETE FROM request_addr_days WHERE key_id = ?`, o[1]); err != nil {
-					return err
+				for _, table := range []string{"request_addr_days", "request_addr_totals"} {
+					if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE key_id = ?`, o[1]); err != nil {
+						return err
+					}
 				}
 				return m.write(ctx, tx)
 			})

@@ -425,7 +425,7 @@ func (l *RequestLog) Fold(ctx context.Context) error {
 				if _, err := tx.ExecContext(ctx, `DELETE FROM request_failures WHERE key_id = ? AND at < ?`, o[1], before); err != nil {
 					return err
 				}
-				if _, err := tx.ExecContext(ctx, `DELETE FROM request_addr_days WHERE key_id = ? AND day < ?`, o[1], before/86400); err != nil {
+				if err := foldAddrDays(ctx, tx, o[1], before/86400); err != nil {
 					return err
 				}
 				if err := compactSegments(ctx, tx, o[0], o[1], now.Add(-time.Hour).Unix()); err != nil {

@@ -77,7 +77,7 @@ func testRequestLog(t *testing.T, dsn string) {
 	if n, err := d.CountRequests(ctx, acc.ID, k.ID, RouteToken, OutcomeOK, now.Add(-30*time.Minute)); err != nil || n != 1 {
 		t.Errorf("tokens issued in 30 minutes = %d, %v; want 1", n, err)
 	}
-	addrs, err := d.TopAddresses(ctx, acc.ID, k.ID, now.Add(-24*time.Hour), now, 5)
+	addrs, err := d.TopAddresses(ctx, acc.ID, k.ID, now.Add(-24*time.Hour), now, 30*24*time.Hour, 5)
 	if err != nil || len(addrs) != 3 || addrs[0].Addr != v4 || addrs[0].N != 2 || addrs[0].Failed != 0 {
 		t.Errorf("TopAddresses = %+v, %v", addrs, err)
 	}
@@ -155,7 +155,8 @@ func testRequestHourTotals(t *testing.T, dsn string) {
 	acc := fixtureAccount(t, d, "totals")
 	u := fixtureUser(t, d, acc, "a@totals.test")
 	k := fixtureKey(t, d, acc, u, "DMS")
-	l := d.NewRequestLog(func() time.Time { return fixtureNow }, 30*24*time.Hour, nil)
+	now := fixtureNow
+	l := d.NewRequestLog(func() time.Time { return now }, 30*24*time.Hour, nil)
 	routes := []string{RouteToken, "GET /api/v1/key", "POST /api/v1/leads", "GET /api/v1/leads", "GET /api/v1/leads/:id", "POST /api/v1/capture-sessions"}
 	outcomes := []string{OutcomeOK, OutcomeOK, OutcomeOK, "invalid_signature", "stale_timestamp", "insufficient_scope"}
 	addrOf := func(i int) netip.Addr {
@@ -201,32 +202,42 @@ func testRequestHourTotals(t *testing.T, dsn string) {
 	if err := l.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	// Addresses: by whole UTC days from since's day when the span is longer than a day.
+	// Addresses: by whole UTC days from since's day when the span is longer
+	// than a day; over everything kept when it reaches back as far as the log keeps.
 	since := fixtureNow.Add(-50 * time.Hour)
-	wantAddrs := map[netip.Addr][2]int64{}
-	for i := range 600 {
-		at := fixtureNow.Add(-time.Duration(i*7) * time.Minute)
-		if at.Unix()/86400 < since.Unix()/86400 {
-			continue
+	wantAddrs := func(fromDay int64) map[netip.Addr][2]int64 {
+		want := map[netip.Addr][2]int64{}
+		for i := range 600 {
+			at := fixtureNow.Add(-time.Duration(i*7) * time.Minute)
+			if at.Unix()/86400 < fromDay {
+				continue
+			}
+			c := want[addrOf(i)]
+			c[0]++
+			if outcomes[(i/len(routes))%len(outcomes)] != OutcomeOK {
+				c[1]++
+			}
+			want[addrOf(i)] = c
 		}
-		c := wantAddrs[addrOf(i)]
-		c[0]++
-		if outcomes[(i/len(routes))%len(outcomes)] != OutcomeOK {
-			c[1]++
-		}
-		wantAddrs[addrOf(i)] = c
+		return want
 	}
-	checkAddrs := func(when string) {
+	sameAddrs := func(when string, got []AddrCount, err error, want map[netip.Addr][2]int64) {
 		t.Helper()
-		got, err := d.TopAddresses(ctx, acc.ID, k.ID, since, fixtureNow, 100)
-		if err != nil || len(got) != len(wantAddrs) {
-			t.Fatalf("%s: TopAddresses = %d addresses, %v; want %d", when, len(got), err, len(wantAddrs))
+		if err != nil || len(got) != len(want) {
+			t.Fatalf("%s: TopAddresses = %d addresses, %v; want %d", when, len(got), err, len(want))
 		}
 		for i, a := range got {
-			if w := wantAddrs[a.Addr]; a.N != w[0] || a.Failed != w[1] || i > 0 && got[i-1].N < a.N {
+			if w := want[a.Addr]; a.N != w[0] || a.Failed != w[1] || i > 0 && got[i-1].N < a.N {
 				t.Errorf("%s: %v: %d requests, %d failed; want %v (in order)", when, a.Addr, a.N, a.Failed, w)
 			}
 		}
+	}
+	checkAddrs := func(when string) {
+		t.Helper()
+		got, err := d.TopAddresses(ctx, acc.ID, k.ID, since, fixtureNow, 30*24*time.Hour, 100)
+		sameAddrs(when+", by days", got, err, wantAddrs(since.Unix()/86400))
+		got, err = d.TopAddresses(ctx, acc.ID, k.ID, since, fixtureNow, 50*time.Hour, 100)
+		sameAddrs(when+", all kept", got, err, wantAddrs(0))
 	}
 	checkAddrs("as written")
 	if _, err := d.write.ExecContext(ctx, `DELETE FROM request_addr_days`); err != nil {
@@ -243,6 +254,18 @@ func testRequestHourTotals(t *testing.T, dsn string) {
 		t.Fatal(err)
 	}
 	checkAddrs("after a second start")
+	defer func() {
+		// Folding drops the oldest days, from the days and from the totals.
+		now = fixtureNow.Add(30*24*time.Hour - 40*time.Hour)
+		if err := l.Fold(ctx); err != nil {
+			t.Fatal(err)
+		}
+		kept := fixtureNow.Add(-40*time.Hour).Unix() / 86400
+		got, err := d.TopAddresses(ctx, acc.ID, k.ID, fixtureNow.Add(-40*time.Hour), now, 30*24*time.Hour, 100)
+		sameAddrs("after folding, all kept", got, err, wantAddrs(kept))
+		got, err = d.TopAddresses(ctx, acc.ID, k.ID, fixtureNow.Add(-70*time.Hour), now, 40*24*time.Hour, 100)
+		sameAddrs("after folding, by days", got, err, wantAddrs(kept))
+	}()
 
 	check := func(when string) {
 		t.Helper()

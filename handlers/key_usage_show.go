@@ -117,7 +117,7 @@ func (h *Handlers) keyUsage(ctx context.Context, k db.APIKey, q usageQuery) (vie
 	vm.TopFailures = topRows(failures, 5)
 
 	since := now.Add(-min(q.span, h.requests.Keep()))
-	addrs, err := h.db.TopAddresses(ctx, k.AccountID, k.ID, since, now, 5)
+	addrs, err := h.db.TopAddresses(ctx, k.AccountID, k.ID, since, now, h.requests.Keep(), 5)
 	if err != nil {
 		return vm, err
 	}
