@@ -135,7 +135,7 @@ func describeSkew(skew time.Duration) string {
 	case skew == 0:
 		return "none"
 	case skew > 0:
-		return "the client is " + skew.String() + " behind the server"
+		return "the client is " + keys.ShortDuration(skew) + " behind the server"
 	}
-	return "the client is " + (-skew).String() + " ahead of the server"
+	return "the client is " + keys.ShortDuration(-skew) + " ahead of the server"
 }

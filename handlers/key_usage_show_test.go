@@ -117,7 +117,7 @@ func TestSignatureDebuggerDiagnosesEachMistake(t *testing.T) {
 		{"local time", func(p, s string) map[string]string {
 			ts := now.Add(-5 * time.Hour).Format("2006-01-02T15:04:05Z")
 			return map[string]string{"API-Key": p, "API-Timestamp": ts, "API-Token": hex.EncodeToString(sign(s, f.acc.Slug+":"+p+"@"+ts))}
-		}, keys.FindingLocalTime, "5 h behind", "the client is 5h0m0s behind the server", ""},
+		}, keys.FindingLocalTime, "5 h behind", "the client is 5 h behind the server", ""},
 		{"wrong slug", func(p, s string) map[string]string {
 			return map[string]string{"API-Key": p, "API-Timestamp": iso, "API-Token": hex.EncodeToString(sign(s, "debug_me:"+p+"@"+iso))}
 		}, keys.FindingWrongSlug, "debug_me", "none", "@" + iso},

@@ -43,6 +43,12 @@ func TestBrowserKeyUsage(t *testing.T) {
 	local := now.Add(-5 * time.Hour).Format("2006-01-02T15:04:05Z")
 	a.call("GET", "/api/v1/leads", "", "", map[string]string{"API-Key": f.rw.PublicKey, "API-Timestamp": local,
 		"API-Token": hexSign(f.rwSecret, f.acc.Slug+":"+f.rw.PublicKey+"@"+local)})
+	// A body-signed request signed before its body was attached.
+	iso := now.Format("2006-01-02T15:04:05Z")
+	a.call("POST", "/api/v1/leads", "application/json", `{"contact":{"first_name":"Ann","email":"ann@example.com"}}`,
+		map[string]string{"API-Key": f.rw.PublicKey, "API-Timestamp": iso, "API-Signature-Version": "2",
+			"API-Token": hexSign(f.rwSecret, strings.Join([]string{"2", "POST", "/api/v1/leads", iso,
+				f.acc.Slug + ":" + f.rw.PublicKey, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}, "\n"))})
 	if err := a.requests.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -55,13 +61,14 @@ func TestBrowserKeyUsage(t *testing.T) {
 	}{{"1280", 1280, 900}, {"390", 390, 844}} {
 		step(t, ctx, "usage page at "+size.name, chromedp.EmulateViewport(size.w, size.h),
 			chromedp.Navigate(usage), chromedp.WaitVisible(chromedp.CSS(`[data-testid=usage-chart] svg`)))
-		if got := text(t, ctx, `[data-testid=usage-summary]`); !strings.Contains(got, "succeeded and 132 failed") {
+		if got := text(t, ctx, `[data-testid=usage-summary]`); !strings.Contains(got, "succeeded and 133 failed") {
 			t.Errorf("summary %q", got)
 		}
 		screenshot(t, ctx, "40-usage-"+size.name)
 		step(t, ctx, "open the debugger at "+size.name, chromedp.Click(chromedp.CSS(`[data-testid=open-debugger]`)),
 			chromedp.WaitVisible(chromedp.CSS(`[data-testid=debug-attempt]`)))
-		if got := text(t, ctx, `main`); !strings.Contains(got, "the timestamp must be") || !strings.Contains(got, "base64") || !strings.Contains(got, "local time") {
+		if got := text(t, ctx, `main`); !strings.Contains(got, "the timestamp must be") || !strings.Contains(got, "base64") || !strings.Contains(got, "local time") ||
+			!strings.Contains(got, "Signed over no body") {
 			t.Errorf("debugger: %q", got)
 		}
 		screenshot(t, ctx, "41-debugger-"+size.name)

@@ -181,12 +181,13 @@ func skewFinding(skew time.Duration) (string, string) {
 		direction = "ahead of"
 	}
 	if zone > 0 && zone <= 14*time.Hour && (abs-zone).Abs() <= 2*time.Minute {
-		return FindingLocalTime, fmt.Sprintf("API-Timestamp is %s %s the server's clock: the client sends its local time marked as UTC; send the UTC time.", formatDuration(zone), direction)
+		return FindingLocalTime, fmt.Sprintf("API-Timestamp is %s %s the server's clock: the client sends its local time marked as UTC; send the UTC time.", ShortDuration(zone), direction)
 	}
-	return FindingClockSkew, fmt.Sprintf("API-Timestamp is %s %s the server's clock (5 minutes allowed): set the client's clock by NTP.", formatDuration(abs), direction)
+	return FindingClockSkew, fmt.Sprintf("API-Timestamp is %s %s the server's clock (5 minutes allowed): set the client's clock by NTP.", ShortDuration(abs), direction)
 }
 
-func formatDuration(d time.Duration) string {
+// ShortDuration says a clock difference briefly: "5 h", "7 min 12 s".
+func ShortDuration(d time.Duration) string {
 	h, m, s := int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60
 	switch {
 	case h > 0 && m > 0:
