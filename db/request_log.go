@@ -70,6 +70,8 @@ const (
 	requestLogBuffer = 1 << 16
 	requestLogFlush  = time.Second
 	requestLogKick   = 4096
+	// maxSpare is the largest buffer kept for the next write (~3 MB).
+	maxSpare = 4 * requestLogKick
 	maxAgents        = 4096
 	// maxLookups bounds the keys looked up by public key per flush.
 	maxLookups = 64
@@ -92,6 +94,9 @@ type RequestLog struct {
 
 	mu  sync.Mutex
 	buf []LoggedRequest
+	// spare is the buffer of the last write, emptied, for the next one: a
+	// buffer grown afresh each second cost a Bearer call a share of its time.
+	spare []LoggedRequest
 
 	flushMu sync.Mutex
 	agents  map[string]int64    // user agent → id
@@ -167,10 +172,18 @@ func (l *RequestLog) Flush(ctx context.Context) error {
 	defer l.flushMu.Unlock()
 	l.mu.Lock()
 	batch := l.buf
-	l.buf = nil
+	l.buf, l.spare = l.spare[:0], nil
 	l.mu.Unlock()
 	if len(batch) == 0 {
 		return nil
+	}
+	if cap(batch) <= maxSpare {
+		defer func() {
+			clear(batch[:cap(batch)]) // drop what the entries point at
+			l.mu.Lock()
+			l.spare = batch[:0]
+			l.mu.Unlock()
+		}()
 	}
 	batch = l.resolveKeys(ctx, batch)
 	return l.d.inTx(ctx, func(tx *Tx) error {
