@@ -71,8 +71,8 @@ const (
 	requestLogFlush  = time.Second
 	requestLogKick   = 4096
 	// maxSpare is the largest buffer kept for the next write (~3 MB).
-	maxSpare = 4 * requestLogKick
-	maxAgents        = 4096
+	maxSpare  = 4 * requestLogKick
+	maxAgents = 4096
 	// maxLookups bounds the keys looked up by public key per flush.
 	maxLookups = 64
 	// HourlyRetention is how long the hourly counts are kept.
