@@ -82,6 +82,12 @@ func (d *DB) ParkedLeads(ctx context.Context, accountID int64, f LeadFilter) ([]
 	return queryAll(ctx, d.read, "parked leads", scanLead, q, args...)
 }
 
+// ParkedLead is one parked lead of an account's key, by public id; any other is ErrNotFound.
+func (d *DB) ParkedLead(ctx context.Context, accountID, keyID int64, publicID string) (Lead, error) {
+	return scanLead(d.read.QueryRowContext(ctx, `SELECT `+parkedColumns+` FROM parked_leads l JOIN api_keys k ON k.id = l.key_id
+		WHERE l.account_id = ? AND l.key_id = ? AND l.public_id = ?`, accountID, keyID, publicID))
+}
+
 // ParkedKey is a key that is quarantined or has parked leads, for the Quarantined view.
 type ParkedKey struct {
 	ID                 int64

@@ -48,6 +48,11 @@ func (h *Handlers) leadsShow(c echo.Context) error {
 		vm.Older = leads[len(leads)-1].ID
 	}
 	vm.Leads = leads
+	if vm.Page.IsAdmin() {
+		if vm.Parked, err = h.db.CountParked(ctx, acc.ID, 0); err != nil {
+			return err
+		}
+	}
 	return web.Render(c, http.StatusOK, views.Leads(vm))
 }
 
