@@ -231,4 +231,3 @@ func TestQuarantineReachesEveryInstance(t *testing.T) {
 		t.Errorf("instance two still parks after the end: %d leads", n)
 	}
 }
-
