@@ -231,3 +231,18 @@ func TestQuarantineReachesEveryInstance(t *testing.T) {
 		t.Errorf("instance two still parks after the end: %d leads", n)
 	}
 }
+
+func TestChangedTriggerIsASCII(t *testing.T) {
+	for _, msg := range []string{"Quarantined Main Street — website: parked under Leads › Quarantined", "plain", "emoji 🚗"} {
+		got := changedTrigger(msg)
+		for i := 0; i < len(got); i++ {
+			if got[i] >= 0x80 {
+				t.Fatalf("changedTrigger(%q) = %q holds a non-ASCII byte", msg, got)
+			}
+		}
+		var back map[string]string
+		if err := json.Unmarshal([]byte(got), &back); err != nil || back["keydesk:toast"] != msg {
+			t.Errorf("changedTrigger(%q) reads back as %q, %v", msg, back["keydesk:toast"], err)
+		}
+	}
+}
