@@ -431,6 +431,9 @@ CREATE INDEX parked_leads_account ON parked_leads(account_id, id);
 CREATE INDEX parked_leads_key ON parked_leads(account_id, key_id, id);
 CREATE UNIQUE INDEX parked_leads_idempotency ON parked_leads(key_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
 `},
+	{13, "a key's note: what it is for and whom to call", `
+ALTER TABLE api_keys ADD COLUMN note TEXT NOT NULL DEFAULT '';
+`},
 }
 
 func (d *DB) migrateSQLite(ctx context.Context) error {

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Settings are everything an admin sets on a key besides its name and
@@ -37,6 +39,21 @@ type Settings struct {
 	DailyLeadLimit int64
 	// RequireV2 refuses PAVE-style (v1) signatures: only body-bound ones count.
 	RequireV2 bool
+	// Note says what the key is for and whom to call about it; at most MaxNote characters.
+	Note string
+}
+
+// MaxNote is the longest note of a key, in characters.
+const MaxNote = 500
+
+func checkNote(s string) string {
+	if n := utf8.RuneCountInString(s); n > MaxNote {
+		return fmt.Sprintf("The note is %d characters long: shorten it to %d or fewer, e.g. what the key is for and whom to call.", n, MaxNote)
+	}
+	if strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' }) {
+		return "The note holds a control character: type it as plain text, on as many lines as you like."
+	}
+	return ""
 }
 
 // IPMode is what an allowlist does: nothing, report, or enforce.
@@ -285,6 +302,20 @@ var Fields = []Field{
 				return "Body-signed (version 2) only."
 			}
 			return "Version 1 (PAVE-style) and version 2 accepted."
+		}}),
+	Field{Name: "note", Column: "note", Label: "note",
+		Ref:  func(s *Settings) any { return &s.Note },
+		Form: func(s Settings, v map[string]string) { v["note"] = s.Note },
+		Parse: func(get func(string) string, s *Settings, _ time.Time) string {
+			s.Note = strings.TrimSpace(strings.ReplaceAll(get("note"), "\r\n", "\n"))
+			return checkNote(s.Note)
+		}}.shown(Field{Input: "textarea", Group: "about", MaxLen: MaxNote,
+		Help: "Optional: what the key is for and whom to call about it, e.g. “Website contact form; agency: Jo Park, 555-0100”.",
+		Words: func(s Settings) string {
+			if s.Note == "" {
+				return "None."
+			}
+			return s.Note
 		}}),
 }
 
