@@ -38,11 +38,7 @@ func (h *Handlers) renderQuarantined(c echo.Context, status int, problem string)
 	if err != nil {
 		return err
 	}
-	if len(leads) > leadsPerPage {
-		leads = leads[:leadsPerPage]
-		vm.Older = leads[len(leads)-1].ID
-	}
-	vm.Leads = leads
+	vm.Leads, vm.Older = leadsPage(leads)
 	return web.Render(c, status, views.Quarantined(vm))
 }
 
@@ -60,6 +56,19 @@ func (h *Handlers) parkedKey(c echo.Context) (db.APIKey, error) {
 // parkedRelease releases one parked lead (?lead= its public id) or all of a
 // key's into Leads, as if just received.
 func (h *Handlers) parkedRelease(c echo.Context) error {
+	return h.parkedAction(c, func(k db.APIKey, lead string) (string, error) {
+		r, err := h.db.ReleaseParked(c.Request().Context(), k, lead, actor(c), h.now())
+		if lead != "" && r.Leads == 1 {
+			return "Released lead " + lead + " of " + k.Name + " into Leads: received now, marked “released from quarantine”.", err
+		}
+		return releasedWords(r) + " of " + k.Name + " into Leads: received now, marked “released from quarantine”.", err
+	})
+}
+
+// parkedAction runs act on the form's key and lead (a public id, or "" for
+// all of the key's parked leads) and returns to the Quarantined view with
+// act's notice, or says where the leads went when none was parked.
+func (h *Handlers) parkedAction(c echo.Context, act func(k db.APIKey, lead string) (string, error)) error {
 	if _, err := parseForm(c); err != nil {
 		return err
 	}
@@ -68,16 +77,12 @@ func (h *Handlers) parkedRelease(c echo.Context) error {
 		return err
 	}
 	lead := c.FormValue("lead")
-	r, err := h.db.ReleaseParked(c.Request().Context(), k, lead, actor(c), h.now())
+	notice, err := act(k, lead)
 	if errors.Is(err, db.ErrNotParked) {
 		return h.notParked(c, k, lead)
 	}
 	if err != nil {
 		return err
-	}
-	notice := releasedWords(r) + " of " + k.Name + " into Leads: received now, marked “released from quarantine”."
-	if lead != "" && r.Leads == 1 {
-		notice = "Released lead " + lead + " of " + k.Name + " into Leads: received now, marked “released from quarantine”."
 	}
 	return h.redirectWithNotice(c, "/leads/quarantined", notice)
 }
@@ -112,26 +117,13 @@ func (h *Handlers) parkedDiscardConfirm(c echo.Context) error {
 
 // parkedDiscard deletes one parked lead or all of a key's.
 func (h *Handlers) parkedDiscard(c echo.Context) error {
-	if _, err := parseForm(c); err != nil {
-		return err
-	}
-	k, err := h.parkedKey(c)
-	if err != nil {
-		return err
-	}
-	lead := c.FormValue("lead")
-	n, err := h.db.DiscardParked(c.Request().Context(), k, lead, actor(c), h.now())
-	if errors.Is(err, db.ErrNotParked) {
-		return h.notParked(c, k, lead)
-	}
-	if err != nil {
-		return err
-	}
-	notice := "Discarded " + leadCount(n) + " of " + k.Name + "."
-	if lead != "" {
-		notice = "Discarded lead " + lead + " of " + k.Name + "."
-	}
-	return h.redirectWithNotice(c, "/leads/quarantined", notice)
+	return h.parkedAction(c, func(k db.APIKey, lead string) (string, error) {
+		n, err := h.db.DiscardParked(c.Request().Context(), k, lead, actor(c), h.now())
+		if lead != "" {
+			return "Discarded lead " + lead + " of " + k.Name + ".", err
+		}
+		return "Discarded " + leadCount(n) + " of " + k.Name + ".", err
+	})
 }
 
 // notParked answers an action on leads that are no longer parked (a stale
