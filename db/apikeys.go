@@ -51,6 +51,10 @@ type APIKey struct {
 	// PausedAt is when the key was paused; zero while it works.
 	PausedAt time.Time
 	Retire   Retirement
+	// QuarantinedAt is when a digital-requests key was quarantined (its leads
+	// are parked), by whom; zero while its leads go through.
+	QuarantinedAt      time.Time
+	QuarantinedByEmail string
 }
 
 // Retirement is the wind-down of a key rolled with its old secret kept
@@ -78,6 +82,9 @@ func (k *APIKey) RetiresAt() time.Time {
 // Paused reports whether the key is paused.
 func (k *APIKey) Paused() bool { return !k.PausedAt.IsZero() }
 
+// Quarantined reports whether the key's leads are parked for review.
+func (k *APIKey) Quarantined() bool { return !k.QuarantinedAt.IsZero() }
+
 // Expired reports whether the key's expiry has passed at now.
 func (k *APIKey) Expired(now time.Time) bool {
 	return !k.Settings.ExpiresAt.IsZero() && !now.Before(k.Settings.ExpiresAt)
@@ -97,7 +104,8 @@ type Actor struct {
 var keyColumns = `k.id, k.account_id, k.name, k.type, k.licenses, k.mode, k.public_key, k.secret_sealed, k.secret_last4,
 	k.created_at, coalesce(k.created_by, 0), coalesce(cu.email, ''), k.last_used_at,
 	k.revoked_at, coalesce(k.revoked_by, 0), coalesce(ru.email, ''), k.token_epoch,
-	k.paused_at, coalesce(k.replaced_by, 0), k.retire_window, k.retire_by, k.retire_at, ` + settingColumns("k.")
+	k.paused_at, coalesce(k.replaced_by, 0), k.retire_window, k.retire_by, k.retire_at,
+	k.quarantined_at, coalesce((SELECT email FROM users qu WHERE qu.id = k.quarantined_by), ''), ` + settingColumns("k.")
 
 const keyFrom = ` FROM api_keys k
 	LEFT JOIN users cu ON cu.id = k.created_by
@@ -404,10 +412,11 @@ func scanAPIKey(s scanner) (APIKey, error) {
 	var k APIKey
 	var typ, licenses, mode string
 	var created int64
-	var lastUsed, revoked, paused, window, deadline, retireAt sql.NullInt64
+	var lastUsed, revoked, paused, window, deadline, retireAt, quarantined sql.NullInt64
 	dest := append([]any{&k.ID, &k.AccountID, &k.Name, &typ, &licenses, &mode, &k.PublicKey, &k.SecretSealed, &k.SecretLast4,
 		&created, &k.CreatedBy, &k.CreatedByEmail, &lastUsed, &revoked, &k.RevokedBy, &k.RevokedByEmail, &k.TokenEpoch,
-		&paused, &k.Retire.ReplacedBy, &window, &deadline, &retireAt}, settingDests(&k.Settings)...)
+		&paused, &k.Retire.ReplacedBy, &window, &deadline, &retireAt, &quarantined, &k.QuarantinedByEmail},
+		settingDests(&k.Settings)...)
 	err := s.Scan(dest...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return APIKey{}, ErrNotFound
@@ -419,6 +428,7 @@ func scanAPIKey(s scanner) (APIKey, error) {
 	k.CreatedAt, k.LastUsedAt, k.RevokedAt = time.Unix(created, 0).UTC(), unixOrZero(lastUsed), unixOrZero(revoked)
 	k.PausedAt, k.Retire.Deadline, k.Retire.At = unixOrZero(paused), unixOrZero(deadline), unixOrZero(retireAt)
 	k.Retire.Window = time.Duration(window.Int64) * time.Second
+	k.QuarantinedAt = unixOrZero(quarantined)
 	return k, nil
 }
 

@@ -86,23 +86,28 @@ func (d *DB) APIKeyList(ctx context.Context, accountID int64, f KeyFilter) (KeyL
 }
 
 // keyRowColumns are what a key's row in a list shows: its name and API key,
-// type and mode, when it was last used, and what its status is made of.
+// type and mode, when it was last used, what its status is made of, and its
+// quarantine (since when, by whom).
 const keyRowColumns = `k.id, k.account_id, k.name, k.type, k.mode, k.public_key, k.created_at, k.last_used_at,
-	k.revoked_at, k.paused_at, coalesce(k.replaced_by, 0), k.retire_window, k.retire_by, k.retire_at, k.expires_at`
+	k.revoked_at, k.paused_at, coalesce(k.replaced_by, 0), k.retire_window, k.retire_by, k.retire_at, k.expires_at,
+	k.quarantined_at, CASE WHEN k.quarantined_by IS NULL THEN ''
+		ELSE coalesce((SELECT email FROM users qu WHERE qu.id = k.quarantined_by), '') END`
 
 // scanKeyRow reads keyRowColumns into k.
 func scanKeyRow(s scanner, k *APIKey) error {
 	var typ, mode string
 	var created int64
-	var lastUsed, revoked, paused, window, deadline, retireAt, expires sql.NullInt64
+	var lastUsed, revoked, paused, window, deadline, retireAt, expires, quarantined sql.NullInt64
 	if err := s.Scan(&k.ID, &k.AccountID, &k.Name, &typ, &mode, &k.PublicKey, &created, &lastUsed,
-		&revoked, &paused, &k.Retire.ReplacedBy, &window, &deadline, &retireAt, &expires); err != nil {
+		&revoked, &paused, &k.Retire.ReplacedBy, &window, &deadline, &retireAt, &expires,
+		&quarantined, &k.QuarantinedByEmail); err != nil {
 		return fmt.Errorf("db: scan key row: %w", err)
 	}
 	k.Type, k.Mode, k.CreatedAt = KeyType(typ), keys.Mode(mode), time.Unix(created, 0).UTC()
 	k.LastUsedAt, k.RevokedAt, k.PausedAt = unixOrZero(lastUsed), unixOrZero(revoked), unixOrZero(paused)
 	k.Retire.Window = time.Duration(window.Int64) * time.Second
 	k.Retire.Deadline, k.Retire.At, k.Settings.ExpiresAt = unixOrZero(deadline), unixOrZero(retireAt), unixOrZero(expires)
+	k.QuarantinedAt = unixOrZero(quarantined)
 	return nil
 }
 

@@ -21,6 +21,14 @@ const (
 	AuditRetiring = "retiring"
 	// AuditDebugSignatures: the signature-failure debugger of a key was opened.
 	AuditDebugSignatures = "debug_signatures"
+	// AuditQuarantine and AuditEndQuarantine: a key's leads started or stopped
+	// being parked (the end's detail: release, discard or keep the parked ones).
+	AuditQuarantine    = "quarantine"
+	AuditEndQuarantine = "end_quarantine"
+	// AuditReleaseLeads and AuditDiscardLeads: parked leads were released or
+	// discarded (the detail: one lead's public id, or how many).
+	AuditReleaseLeads = "release_leads"
+	AuditDiscardLeads = "discard_leads"
 )
 
 // AuditEvent is one line of an account's audit log.

@@ -35,6 +35,11 @@ type Lead struct {
 	Message     string
 	Source      string
 	ReceivedAt  time.Time
+	// Parked stores the lead apart, in quarantine (its key is quarantined);
+	// ParkedAt is when a lead released from quarantine first came in (its
+	// ReceivedAt is the release), zero for every other lead.
+	Parked   bool
+	ParkedAt time.Time
 
 	// IdempotencyKey and RequestHash make a retried POST answer the first receipt.
 	IdempotencyKey string
@@ -60,9 +65,12 @@ func (d *DB) CreateLead(ctx context.Context, l Lead) (LeadReceipt, error) {
 	return op.receipt, op.err
 }
 
-var leadsInsert = newInsertTable("leads", "public_id", "account_id", "key_id", "mode", "first_name", "last_name",
+var leadsInsert, parkedLeadsInsert = newInsertTable("leads", leadInsertColumns...), newInsertTable("parked_leads", leadInsertColumns...)
+
+// leadInsertColumns are the columns a lead is stored with, in leads and parked_leads alike.
+var leadInsertColumns = []string{"public_id", "account_id", "key_id", "mode", "first_name", "last_name",
 	"email", "phone", "vin", "year", "make", "model", "stock_number", "message", "source", "idempotency_key",
-	"request_hash", "received_at", "search_full", "search_last", "search_email", "search_phone")
+	"request_hash", "received_at", "search_full", "search_last", "search_email", "search_phone"}
 
 type leadInsert struct {
 	lead    Lead
@@ -71,7 +79,12 @@ type leadInsert struct {
 	done    chan struct{}
 }
 
-func (o *leadInsert) table() *insertTable { return &leadsInsert }
+func (o *leadInsert) table() *insertTable {
+	if o.lead.Parked {
+		return &parkedLeadsInsert
+	}
+	return &leadsInsert
+}
 
 func (o *leadInsert) values() []any {
 	l := &o.lead
@@ -93,7 +106,7 @@ func (o *leadInsert) replay(ctx context.Context, tx *Tx) error {
 	var r LeadReceipt
 	var received int64
 	var hash []byte
-	err := tx.QueryRowContext(ctx, `SELECT public_id, received_at, request_hash FROM leads WHERE key_id = ? AND idempotency_key = ?`,
+	err := tx.QueryRowContext(ctx, `SELECT public_id, received_at, request_hash FROM `+o.table().name+` WHERE key_id = ? AND idempotency_key = ?`,
 		o.lead.KeyID, o.lead.IdempotencyKey).Scan(&r.PublicID, &received, &hash)
 	if err != nil {
 		return fmt.Errorf("db: replayed lead: %w", err)
@@ -119,7 +132,7 @@ func (o *leadInsert) finish(err error) {
 }
 
 const leadColumns = `l.id, l.public_id, l.account_id, l.key_id, k.name, l.mode, l.first_name, l.last_name, l.email,
-	l.phone, l.vin, coalesce(l.year, 0), l.make, l.model, l.stock_number, l.message, l.source, l.received_at`
+	l.phone, l.vin, coalesce(l.year, 0), l.make, l.model, l.stock_number, l.message, l.source, l.received_at, l.parked_at`
 
 // PageFilter selects one page of an account's rows, newest first.
 type PageFilter struct {
@@ -147,7 +160,13 @@ func (d *DB) Leads(ctx context.Context, accountID int64, f LeadFilter) ([]Lead, 
 }
 
 func (f LeadFilter) leadsQuery(accountID int64) (string, []any) {
-	from := ` FROM leads l JOIN api_keys k ON k.id = l.key_id`
+	return f.queryFrom(`SELECT `+leadColumns+` FROM leads l`, accountID)
+}
+
+// queryFrom completes selectFrom, a SELECT … FROM leads or parked_leads
+// aliased l, into the filter's page.
+func (f LeadFilter) queryFrom(selectFrom string, accountID int64) (string, []any) {
+	from := selectFrom + ` JOIN api_keys k ON k.id = l.key_id`
 	var args []any
 	if f.KeyID != 0 {
 		from += ` AND l.key_id = ?`
@@ -165,7 +184,7 @@ func (f LeadFilter) leadsQuery(accountID int64) (string, []any) {
 		from += ` AND l.id >= ? AND l.received_at >= ?`
 		args = append(args, f.SinceID, f.Since.Unix())
 	}
-	q, pageArgs := f.query(`SELECT `+leadColumns+from, "l", accountID)
+	q, pageArgs := f.query(from, "l", accountID)
 	return q, append(args, pageArgs...)
 }
 
@@ -278,15 +297,16 @@ func scanLead(s scanner) (Lead, error) {
 	var l Lead
 	var mode string
 	var received int64
+	var parked sql.NullInt64
 	err := s.Scan(&l.ID, &l.PublicID, &l.AccountID, &l.KeyID, &l.KeyName, &mode, &l.FirstName, &l.LastName, &l.Email,
-		&l.Phone, &l.VIN, &l.Year, &l.Make, &l.Model, &l.StockNumber, &l.Message, &l.Source, &received)
+		&l.Phone, &l.VIN, &l.Year, &l.Make, &l.Model, &l.StockNumber, &l.Message, &l.Source, &received, &parked)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Lead{}, ErrNotFound
 	}
 	if err != nil {
 		return Lead{}, fmt.Errorf("db: scan lead: %w", err)
 	}
-	l.Mode, l.ReceivedAt = keys.Mode(mode), time.Unix(received, 0).UTC()
+	l.Mode, l.ReceivedAt, l.ParkedAt = keys.Mode(mode), time.Unix(received, 0).UTC(), unixOrZero(parked)
 	return l, nil
 }
 
@@ -350,7 +370,7 @@ func writeLeadDays(ctx context.Context, tx *Tx, batch []writeOp) error {
 	days := map[leadDay]leadDayCount{}
 	for _, op := range batch {
 		o, ok := op.(*leadInsert)
-		if !ok || o.err != nil || o.lead.ID == 0 {
+		if !ok || o.err != nil || o.lead.ID == 0 || o.lead.Parked {
 			continue
 		}
 		l := &o.lead

@@ -442,6 +442,47 @@ INSERT INTO request_failure_days (account_id, key_id, day, outcome, n)
 SELECT account_id, key_id, hour / 24, outcome, sum(n) FROM request_hours
 WHERE outcome <> 1 GROUP BY account_id, key_id, hour / 24, outcome;
 `},
+	{15, "quarantine: a digital-requests key's leads parked apart until an admin releases or discards them", `
+-- A key in quarantine takes leads as usual (the sender cannot tell) but they
+-- go to parked_leads, which the Leads list, the API and the counts never read:
+-- the normal path keeps its table and indexes untouched. Release moves a lead
+-- into leads as if just received (a new id and received_at), keeping when it
+-- first came in as parked_at; discard deletes it.
+ALTER TABLE api_keys ADD COLUMN quarantined_at BIGINT;
+ALTER TABLE api_keys ADD COLUMN quarantined_by BIGINT REFERENCES users(id);
+ALTER TABLE leads ADD COLUMN parked_at BIGINT;
+CREATE TABLE parked_leads (
+	id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	public_id       TEXT NOT NULL UNIQUE,
+	account_id      BIGINT NOT NULL REFERENCES accounts(id),
+	key_id          BIGINT NOT NULL REFERENCES api_keys(id),
+	mode            TEXT NOT NULL CHECK (mode IN ('live', 'test')),
+	first_name      TEXT NOT NULL,
+	last_name       TEXT NOT NULL,
+	email           TEXT NOT NULL,
+	phone           TEXT NOT NULL,
+	vin             TEXT NOT NULL,
+	year            INTEGER,
+	make            TEXT NOT NULL,
+	model           TEXT NOT NULL,
+	stock_number    TEXT NOT NULL,
+	message         TEXT NOT NULL,
+	source          TEXT NOT NULL,
+	idempotency_key TEXT,
+	request_hash    BYTEA,
+	received_at     BIGINT NOT NULL,
+	search_full     TEXT NOT NULL,
+	search_last     TEXT NOT NULL,
+	search_email    TEXT NOT NULL,
+	search_phone    TEXT NOT NULL
+);
+CREATE INDEX parked_leads_account ON parked_leads(account_id, id);
+CREATE INDEX parked_leads_key ON parked_leads(account_id, key_id, id);
+CREATE UNIQUE INDEX parked_leads_idempotency ON parked_leads(key_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+`},
+	{16, "a key's note: what it is for and whom to call", `
+ALTER TABLE api_keys ADD COLUMN note TEXT NOT NULL DEFAULT '';
+`},
 }
 
 // migratePostgres runs the pending PostgreSQL migrations under an advisory

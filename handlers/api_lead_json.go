@@ -184,6 +184,8 @@ func (in *leadInput) toLead(caller *apiCaller, id string, now time.Time) db.Lead
 		FirstName: in.Contact.FirstName, LastName: in.Contact.LastName, Email: in.Contact.Email, Phone: in.Contact.Phone,
 		VIN: in.Vehicle.VIN, Year: in.Vehicle.Year, Make: in.Vehicle.Make, Model: in.Vehicle.Model,
 		StockNumber: in.Vehicle.StockNumber, Message: in.Message, Source: in.Source, ReceivedAt: now,
+		// The live state's view of the key: a quarantined key's lead is parked, with no query.
+		Parked: caller.key.Quarantined(),
 	}
 }
 

@@ -2,7 +2,10 @@ package handlers
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"strings"
+	"unicode/utf16"
 
 	"github.com/labstack/echo/v4"
 
@@ -48,5 +51,24 @@ func renderConfirmStatus(c echo.Context, status int, vm views.KeyConfirmVM) erro
 // closes, a toast shows the message and key lists fetch their rows again.
 func changedTrigger(message string) string {
 	b, _ := json.Marshal(map[string]string{"keydesk:close": "", "keydesk:toast": message, views.KeysChanged: ""})
-	return string(b)
+	return asciiJSON(b)
+}
+
+// asciiJSON writes every non-ASCII character of JSON text as a \u escape:
+// a browser reads a header's bytes as Latin-1, so "›" or a key name's "—"
+// would reach the toast garbled.
+func asciiJSON(b []byte) string {
+	var out strings.Builder
+	for _, r := range string(b) {
+		switch {
+		case r < 0x80:
+			out.WriteRune(r)
+		case r > 0xffff:
+			hi, lo := utf16.EncodeRune(r)
+			fmt.Fprintf(&out, `\u%04x\u%04x`, hi, lo)
+		default:
+			fmt.Fprintf(&out, `\u%04x`, r)
+		}
+	}
+	return out.String()
 }

@@ -44,6 +44,11 @@ func (h *Handlers) renderKeyPage(c echo.Context, admin bool) error {
 		if vm.Events, err = h.db.KeyAuditEvents(ctx, acc.ID, k.ID, keyEventsShown); err != nil {
 			return err
 		}
+		if k.Type == db.DigitalRequests {
+			if vm.Parked, err = h.db.CountParked(ctx, acc.ID, k.ID); err != nil {
+				return err
+			}
+		}
 	}
 	return web.Render(c, http.StatusOK, views.KeyPage(vm))
 }

@@ -43,12 +43,23 @@ func (h *Handlers) leadsShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if len(leads) > leadsPerPage {
-		leads = leads[:leadsPerPage]
-		vm.Older = leads[len(leads)-1].ID
+	vm.Leads, vm.Older = leadsPage(leads)
+	if vm.Page.IsAdmin() {
+		if vm.Parked, err = h.db.CountParked(ctx, acc.ID, 0); err != nil {
+			return err
+		}
 	}
-	vm.Leads = leads
 	return web.Render(c, http.StatusOK, views.Leads(vm))
+}
+
+// leadsPage cuts leads read with a limit of leadsPerPage+1 to one page,
+// with the ?before= of the next page (0 when this is the last).
+func leadsPage(leads []db.Lead) ([]db.Lead, int64) {
+	if len(leads) <= leadsPerPage {
+		return leads, 0
+	}
+	leads = leads[:leadsPerPage]
+	return leads, leads[len(leads)-1].ID
 }
 
 // leadShow is one lead of the account; another account's is a 404.

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Settings are everything an admin sets on a key besides its name and
@@ -37,6 +39,21 @@ type Settings struct {
 	DailyLeadLimit int64
 	// RequireV2 refuses PAVE-style (v1) signatures: only body-bound ones count.
 	RequireV2 bool
+	// Note says what the key is for and whom to call about it; at most MaxNote characters.
+	Note string
+}
+
+// MaxNote is the longest note of a key, in characters.
+const MaxNote = 500
+
+func checkNote(s string) string {
+	if n := utf8.RuneCountInString(s); n > MaxNote {
+		return fmt.Sprintf("The note is %d characters long: shorten it to %d or fewer, e.g. what the key is for and whom to call.", n, MaxNote)
+	}
+	if strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' }) {
+		return "The note holds a control character: type it as plain text, on as many lines as you like."
+	}
+	return ""
 }
 
 // IPMode is what an allowlist does: nothing, report, or enforce.
@@ -103,6 +120,46 @@ type Field struct {
 	// Parse reads the setting from the form's values into s, returning a
 	// sentence naming what is wrong and how to fix it, or "".
 	Parse func(get func(string) string, s *Settings, now time.Time) string
+
+	// A setting with an Input is shown by the views with no code of its
+	// own: the Create/Edit form gives it that control ("switch", "text" or
+	// "textarea", at most MaxLen characters, with Help) in Group ("about" at
+	// the top, "access" under Expiry and access), and the key's page says
+	// Words of its value under Heading (the Title when empty) in that group.
+	Input   string
+	Group   string
+	Help    string
+	MaxLen  int
+	Heading string
+	Words   func(Settings) string
+}
+
+// Title is the setting's name as a label: "Require body-signed requests".
+func (f Field) Title() string { return strings.ToUpper(f.Label[:1]) + f.Label[1:] }
+
+// PageHeading is what the key's page calls the setting.
+func (f Field) PageHeading() string {
+	if f.Heading != "" {
+		return f.Heading
+	}
+	return f.Title()
+}
+
+// shown gives f the views' presentation v (Input, Group, Help, MaxLen, Heading, Words).
+func (f Field) shown(v Field) Field {
+	f.Input, f.Group, f.Help, f.MaxLen, f.Heading, f.Words = v.Input, v.Group, v.Help, v.MaxLen, v.Heading, v.Words
+	return f
+}
+
+// Shown are the settings of a group that the views show by themselves, in order.
+func Shown(group string) []Field {
+	var out []Field
+	for _, f := range Fields {
+		if f.Input != "" && f.Group == group {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // FieldKind says how a setting reads in words.
@@ -237,7 +294,29 @@ var Fields = []Field{
 		}},
 	limitField("rate_limit", "rate_limit", "rate limit", func(s *Settings) *int64 { return &s.RateLimit }, MaxRateLimit, "requests a minute"),
 	limitField("daily_lead_limit", "daily_lead_limit", "daily lead limit", func(s *Settings) *int64 { return &s.DailyLeadLimit }, MaxDailyLeadLimit, "leads a day"),
-	boolField("require_v2", "require_v2", "require body-signed requests", func(s *Settings) *bool { return &s.RequireV2 }),
+	boolField("require_v2", "require_v2", "require body-signed requests", func(s *Settings) *bool { return &s.RequireV2 }).shown(Field{
+		Input: "switch", Group: "access", Heading: "Signatures",
+		Help: "Refuse PAVE-style (version 1) signatures: signed calls must send API-Signature-Version: 2, which binds the method, path and body.",
+		Words: func(s Settings) string {
+			if s.RequireV2 {
+				return "Body-signed (version 2) only."
+			}
+			return "Version 1 (PAVE-style) and version 2 accepted."
+		}}),
+	Field{Name: "note", Column: "note", Label: "note",
+		Ref:  func(s *Settings) any { return &s.Note },
+		Form: func(s Settings, v map[string]string) { v["note"] = s.Note },
+		Parse: func(get func(string) string, s *Settings, _ time.Time) string {
+			s.Note = strings.TrimSpace(strings.ReplaceAll(get("note"), "\r\n", "\n"))
+			return checkNote(s.Note)
+		}}.shown(Field{Input: "textarea", Group: "about", MaxLen: MaxNote,
+		Help: "Optional: what the key is for and whom to call about it, e.g. “Website contact form; agency: Jo Park, 555-0100”.",
+		Words: func(s Settings) string {
+			if s.Note == "" {
+				return "None."
+			}
+			return s.Note
+		}}),
 }
 
 // FieldByName finds a setting by its form field.
@@ -316,7 +395,7 @@ func Changes(before, after Settings) []string {
 	var out []string
 	b, a := FormValues(before), FormValues(after)
 	for _, f := range Fields {
-		label := strings.ToUpper(f.Label[:1]) + f.Label[1:]
+		label := f.Title()
 		switch {
 		case f.Name == "expires":
 			if !before.ExpiresAt.Equal(after.ExpiresAt) {

@@ -48,6 +48,11 @@ func TestParseSettings(t *testing.T) {
 		{"daily lead limit", map[string]string{"daily_lead_limit": "500"}, "", "", func(s Settings) bool { return s.DailyLeadLimit == 500 }},
 		{"daily lead limit of 0", map[string]string{"daily_lead_limit": "0"}, "daily_lead_limit", "leads a day", nil},
 		{"require v2", map[string]string{"require_v2": "on"}, "", "", func(s Settings) bool { return s.RequireV2 }},
+		{"note, trimmed, its line breaks kept", map[string]string{"note": "  Website form\r\nagency: Jo Park, 555-0100 \n"}, "", "",
+			func(s Settings) bool { return s.Note == "Website form\nagency: Jo Park, 555-0100" }},
+		{"note of 500 characters", map[string]string{"note": strings.Repeat("é", MaxNote)}, "", "", nil},
+		{"note too long", map[string]string{"note": strings.Repeat("a", MaxNote+1)}, "note", "The note is 501 characters long: shorten it to 500", nil},
+		{"note with a control character", map[string]string{"note": "call\x1b[2J"}, "note", "The note holds a control character", nil},
 		{"bad theme", map[string]string{"theme": "dark"}, "theme", "Lite or Pro", nil},
 		{"bad session expiry", map[string]string{"session_expiry": "2h"}, "session_expiry", "listed times", nil},
 	}
@@ -80,7 +85,7 @@ func TestFormValuesRoundTrip(t *testing.T) {
 	now := time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC)
 	s := Settings{Theme: "pro", PIIMask: true, RedirectURL: "https://example.com/x", CaptureSMS: "{link}",
 		SessionExpiry: 48 * time.Hour, ExpiresAt: now.AddDate(0, 0, 30), IPMode: IPReport,
-		IPAllow: "192.0.2.0/24\n2001:db8::1", RateLimit: 600, DailyLeadLimit: 100, RequireV2: true}
+		IPAllow: "192.0.2.0/24\n2001:db8::1", RateLimit: 600, DailyLeadLimit: 100, RequireV2: true, Note: "For the website.\nCall Jo."}
 	v := FormValues(s)
 	got, errs := ParseSettings(s, func(n string) string { return v[n] }, now)
 	if len(errs) > 0 || got != s {
@@ -89,8 +94,8 @@ func TestFormValuesRoundTrip(t *testing.T) {
 	if c := Changes(s, got); len(c) != 0 {
 		t.Errorf("Changes of the same settings = %v", c)
 	}
-	got.RateLimit, got.ExpiresAt = 60, time.Time{}
-	want := "Expiry " + s.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC") + " → never; Rate limit “600” → “60”"
+	got.RateLimit, got.ExpiresAt, got.Note = 60, time.Time{}, ""
+	want := "Expiry " + s.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC") + " → never; Rate limit “600” → “60”; Note “For the website., Call Jo.” → (none)"
 	if c := strings.Join(Changes(s, got), "; "); c != want {
 		t.Errorf("Changes = %q", c)
 	}
@@ -104,6 +109,9 @@ func TestEveryFieldIsComplete(t *testing.T) {
 		}
 		if seen[f.Column] {
 			t.Errorf("column %s twice", f.Column)
+		}
+		if f.Input != "" && (f.Group != "about" && f.Group != "access" || f.Words == nil || f.Words(DefaultSettings()) == "") {
+			t.Errorf("field %s is shown by the views but has no group or words", f.Name)
 		}
 		seen[f.Column] = true
 	}

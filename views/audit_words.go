@@ -15,6 +15,8 @@ var AuditActions = []AuditAction{
 	{db.AuditRoll, "Key rolled"}, {db.AuditRevoke, "Key revoked"},
 	{db.AuditEndTokens, "Tokens ended"}, {db.AuditPause, "Key paused"}, {db.AuditResume, "Key resumed"},
 	{db.AuditRetiring, "Retiring countdown started"}, {db.AuditDebugSignatures, "Signature failures opened"},
+	{db.AuditQuarantine, "Key quarantined"}, {db.AuditEndQuarantine, "Quarantine ended"},
+	{db.AuditReleaseLeads, "Quarantined leads released"}, {db.AuditDiscardLeads, "Quarantined leads discarded"},
 	{db.AuditUserInvite, "Person invited"}, {db.AuditUserAccept, "Invite accepted"},
 	{db.AuditUserRole, "Role changed"}, {db.AuditUserDisable, "Person disabled"},
 	{db.AuditUserEnable, "Person enabled"}, {db.AuditUserReset, "Sign-in reset"},
@@ -59,6 +61,20 @@ func AuditSentence(e db.AuditEvent) string {
 		return "Retiring: the new key was first used"
 	case db.AuditDebugSignatures:
 		return "Opened the signature debugger (what clients sent with failed requests)"
+	case db.AuditQuarantine:
+		return "Quarantined the key: its leads get their usual receipt but are parked, out of Leads, the API and the counts"
+	case db.AuditEndQuarantine:
+		switch e.Detail {
+		case "release":
+			return "Ended the quarantine and chose to release its parked leads into Leads"
+		case "discard":
+			return "Ended the quarantine and chose to discard its parked leads"
+		}
+		return "Ended the quarantine; its parked leads, if any, stay parked for review"
+	case db.AuditReleaseLeads:
+		return "Released " + parkedLeadsWords(e.Detail) + " from quarantine into Leads, as received at that moment"
+	case db.AuditDiscardLeads:
+		return "Discarded " + parkedLeadsWords(e.Detail) + " from quarantine"
 	case db.AuditUserInvite:
 		return "Invited " + who + " as " + e.Detail
 	case db.AuditUserAccept:
@@ -82,4 +98,16 @@ func auditActionLabel(action string) string {
 		}
 	}
 	return action
+}
+
+// parkedLeadsWords says which parked leads an entry is about: its detail is
+// one lead's public id, or how many leads.
+func parkedLeadsWords(detail string) string {
+	switch {
+	case detail == "1":
+		return "1 lead"
+	case detail != "" && strings.Trim(detail, "0123456789") == "":
+		return detail + " leads"
+	}
+	return "lead " + detail
 }

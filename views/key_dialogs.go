@@ -1,6 +1,8 @@
 package views
 
 import (
+	"strconv"
+
 	"keydesk/db"
 	"keydesk/keys"
 )
@@ -27,8 +29,10 @@ func (vm KeyCreatedVM) title() string {
 type KeyConfirmVM struct {
 	Page      Page
 	Key       db.APIKey
-	Action    string // "revoke" or "roll"
+	Action    string // "revoke", "roll", "quarantine" or "end-quarantine"
 	BackToKey bool   // opened from the key's page, which the action returns to
+	// Parked is how many leads the key has parked (end-quarantine).
+	Parked int
 	// Roll: what happens to the old key ("revoke" or "retire"), for how long
 	// after the new key's first use, the hard deadline, and what is wrong.
 	Old, Window, Deadline string
@@ -43,11 +47,28 @@ func durationOptions(list []keys.Choice) []Option {
 	return out
 }
 
-func (vm KeyConfirmVM) verb() string {
-	if vm.Action == "roll" {
-		return "Roll"
+// title names the dialog and its confirming button.
+func (vm KeyConfirmVM) title() string {
+	switch vm.Action {
+	case "roll":
+		return "Roll key"
+	case "quarantine":
+		return "Quarantine key"
+	case "end-quarantine":
+		return "End quarantine"
 	}
-	return "Revoke"
+	return "Revoke key"
+}
+
+// parkedCount says how many leads are parked, in words.
+func (vm KeyConfirmVM) parkedCount() string {
+	switch {
+	case vm.Parked == 1:
+		return "1 parked lead"
+	case vm.Parked > db.MaxParkedCount:
+		return "more than " + strconv.Itoa(db.MaxParkedCount) + " parked leads"
+	}
+	return strconv.Itoa(vm.Parked) + " parked leads"
 }
 
 func (vm KeyConfirmVM) cancel() string { return backPath(vm.Key.ID, vm.BackToKey) }

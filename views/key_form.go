@@ -37,16 +37,24 @@ type KeyFormVM struct {
 	BackToKey       bool // opened from the key's page, which the form returns to
 }
 
-// fieldOrder is the order of the form's fields, for focusing the first bad one.
-var fieldOrder = []string{"name", "licenses", "live", "theme", "redirect_url", "session_expiry",
-	"expires", "ip_mode", "ip_allow", "rate_limit", "daily_lead_limit", "capture_sms", "results_sms"}
-
-// The collapsible groups of the form and the fields in each.
+// The collapsible groups of the form and the fields in each; a setting the
+// form shows by itself (keys.Shown) joins its group's list.
 var (
 	captureFields = []string{"theme", "redirect_url", "session_expiry"}
 	smsFields     = []string{"capture_sms", "results_sms"}
-	accessFields  = []string{"expires", "ip_mode", "ip_allow", "rate_limit", "daily_lead_limit"}
+	accessFields  = append([]string{"expires", "ip_mode", "ip_allow", "rate_limit", "daily_lead_limit"}, shownNames("access")...)
 )
+
+// fieldOrder is the order of the form's fields, for focusing the first bad one.
+var fieldOrder = slices.Concat([]string{"name", "licenses", "live"}, shownNames("about"), captureFields, accessFields, smsFields)
+
+func shownNames(group string) []string {
+	var out []string
+	for _, f := range keys.Shown(group) {
+		out = append(out, f.Name)
+	}
+	return out
+}
 
 // focus reports whether field should take the focus: the first field with an
 // error, or the name when there is none.

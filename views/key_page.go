@@ -18,6 +18,21 @@ type KeyPageVM struct {
 	IPReports []db.IPReport
 	// Instances is how many instances share the key's limits.
 	Instances int
+	// Parked is how many leads the key has parked (up to db.MaxParkedCount+1).
+	Parked int
+}
+
+// parkedWords says how many leads are parked: "No leads parked", "3 leads parked".
+func parkedWords(n int) string {
+	switch {
+	case n == 0:
+		return "No leads parked"
+	case n == 1:
+		return "1 lead parked"
+	case n > db.MaxParkedCount:
+		return "More than " + strconv.Itoa(db.MaxParkedCount) + " leads parked"
+	}
+	return strconv.Itoa(n) + " leads parked"
 }
 
 // KeyRevealVM shows a key's secret after an audited reveal, without JavaScript.
@@ -123,6 +138,14 @@ func actionWords(action string) string {
 		return "Tokens ended"
 	case db.AuditDebugSignatures:
 		return "Signature failures opened"
+	case db.AuditQuarantine:
+		return "Quarantined"
+	case db.AuditEndQuarantine:
+		return "Quarantine ended"
+	case db.AuditReleaseLeads:
+		return "Leads released"
+	case db.AuditDiscardLeads:
+		return "Leads discarded"
 	}
 	return action
 }
