@@ -111,37 +111,51 @@ func decodeSegment(data []byte, first int64, out []entry) ([]entry, error) {
 // segmentsOf groups logged requests by key, oldest first, in segments.
 func segmentsOf(rows []LoggedRequest, agents map[string]int64) []segment {
 	var g keyGroups
+	var lastAgent string
+	var lastAgentID int64
 	for _, r := range rows {
+		if r.UserAgent != lastAgent || lastAgentID == 0 {
+			lastAgent, lastAgentID = r.UserAgent, agents[truncateUTF8(r.UserAgent, MaxUserAgent)]
+		}
 		g.add(r.AccountID, r.KeyID, entry{at: r.At.Unix(), route: codeOf(requestRoutes, r.Route), status: r.Status,
 			outcome: outcomeCode(r.Outcome), auth: max(codeOf(requestAuths, r.Auth), 0),
-			latencyUS: min(r.Latency.Microseconds(), 1<<31-1), addr: r.Addr,
-			agent: agents[truncateUTF8(r.UserAgent, MaxUserAgent)]})
+			latencyUS: min(r.Latency.Microseconds(), 1<<31-1), addr: r.Addr, agent: lastAgentID})
 	}
 	return g.segments()
 }
 
-// keyGroups gathers entries by key, in the order keys first appear.
+// keyGroups gathers entries by key, in the order keys first appear. A
+// write's requests come in runs of one key, so the last key's group is kept
+// at hand instead of looked up for each.
 type keyGroups struct {
-	order [][2]int64
-	byKey map[[2]int64][]entry
+	order  [][2]int64
+	groups [][]entry
+	byKey  map[[2]int64]int // index in order and groups
+	last   int              // 1 + the index of the last key added to; 0: none
 }
 
 func (g *keyGroups) add(accountID, keyID int64, e entry) {
 	k := [2]int64{accountID, keyID}
-	if g.byKey == nil {
-		g.byKey = map[[2]int64][]entry{}
+	if g.last == 0 || g.order[g.last-1] != k {
+		i, ok := g.byKey[k]
+		if !ok {
+			if g.byKey == nil {
+				g.byKey = map[[2]int64]int{}
+			}
+			i = len(g.order)
+			g.byKey[k] = i
+			g.order, g.groups = append(g.order, k), append(g.groups, nil)
+		}
+		g.last = i + 1
 	}
-	if _, ok := g.byKey[k]; !ok {
-		g.order = append(g.order, k)
-	}
-	g.byKey[k] = append(g.byKey[k], e)
+	g.groups[g.last-1] = append(g.groups[g.last-1], e)
 }
 
 // segments cuts each key's entries, oldest first, into segments of at most maxSegment.
 func (g *keyGroups) segments() []segment {
 	var out []segment
-	for _, k := range g.order {
-		es := g.byKey[k]
+	for i, k := range g.order {
+		es := g.groups[i]
 		slices.SortStableFunc(es, func(a, b entry) int { return int(a.at - b.at) })
 		for len(es) > 0 {
 			n := min(len(es), maxSegment)
