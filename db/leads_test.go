@@ -148,17 +148,5 @@ func TestLeadsQueriesNeverSort(t *testing.T) {
 func explainLeads(t *testing.T, d *DB, f LeadFilter) string {
 	t.Helper()
 	q, args := f.leadsQuery(1)
-	rows, err := d.read.QueryContext(context.Background(), `EXPLAIN QUERY PLAN `+q, args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var plan strings.Builder
-	for rows.Next() {
-		var id, parent, notused int
-		var detail string
-		rows.Scan(&id, &parent, &notused, &detail)
-		plan.WriteString(detail + "\n")
-	}
-	return plan.String()
+	return explain(t, d, q, args...)
 }

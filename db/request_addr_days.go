@@ -190,22 +190,10 @@ func (d *DB) backfillAddrDays(ctx context.Context) error {
 		if _, err := d.Meta(ctx, note); err == ErrNotFound {
 			return nil // another instance did it meanwhile
 		}
-		rows, err := d.read.QueryContext(ctx, `SELECT DISTINCT account_id, key_id FROM request_segments`)
+		owners, err := queryAll(ctx, d.read, "count requests per address", scanPair,
+			`SELECT DISTINCT account_id, key_id FROM request_segments`)
 		if err != nil {
-			return fmt.Errorf("db: count requests per address: %w", err)
-		}
-		var owners [][2]int64
-		for rows.Next() {
-			var o [2]int64
-			if err := rows.Scan(&o[0], &o[1]); err != nil {
-				rows.Close()
-				return fmt.Errorf("db: count requests per address: %w", err)
-			}
-			owners = append(owners, o)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("db: count requests per address: %w", err)
+			return err
 		}
 		ok := outcomeCode(OutcomeOK)
 		for _, o := range owners {

@@ -406,28 +406,23 @@ func upsertRows(ctx context.Context, tx *Tx, n, cols int, row func(args []any, i
 	return nil
 }
 
+// scanPair reads two integers: an account's and a key's id.
+func scanPair(s scanner) ([2]int64, error) {
+	var o [2]int64
+	err := s.Scan(&o[0], &o[1])
+	return o, err
+}
+
 // Fold deletes logged requests older than the log's retention, whose
 // hourly counts stay, and hourly counts older than HourlyRetention. It
 // works key by key so every delete follows an index.
 func (l *RequestLog) Fold(ctx context.Context) error {
 	now := l.now()
 	before, hourBefore := now.Add(-l.keep).Unix(), now.Add(-HourlyRetention).Unix()/3600
-	rows, err := l.d.read.QueryContext(ctx, `SELECT account_id, id FROM api_keys UNION ALL SELECT id, 0 FROM accounts`)
+	owners, err := queryAll(ctx, l.d.read, "fold request log", scanPair,
+		`SELECT account_id, id FROM api_keys UNION ALL SELECT id, 0 FROM accounts`)
 	if err != nil {
-		return fmt.Errorf("db: fold request log: %w", err)
-	}
-	var owners [][2]int64
-	for rows.Next() {
-		var o [2]int64
-		if err := rows.Scan(&o[0], &o[1]); err != nil {
-			rows.Close()
-			return fmt.Errorf("db: fold request log: %w", err)
-		}
-		owners = append(owners, o)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("db: fold request log: %w", err)
+		return err
 	}
 	for _, o := range owners {
 		err := l.d.inTx(ctx, func(tx *Tx) error {
