@@ -106,9 +106,10 @@ func addAddrDays(ctx context.Context, tx *Tx, batch []LoggedRequest) error {
 	return m.write(ctx, tx)
 }
 
-// addrDaysSpan is the longest span whose top addresses are counted from the
-// segments themselves, to the second; longer spans read whole UTC days.
-const addrDaysSpan = 24 * time.Hour
+// exactSpan is the longest span the usage counts read exactly (top addresses
+// from the segments themselves, failures from the hourly rows); longer spans
+// add up whole UTC days.
+const exactSpan = 24 * time.Hour
 
 // TopAddresses returns the client addresses that sent a key the most
 // requests since a time (within keep, the log's retention). Up to a day back
@@ -125,7 +126,7 @@ func (d *DB) TopAddresses(ctx context.Context, accountID, keyID int64, since, no
 		}
 		return c
 	}
-	if now.Sub(since) <= addrDaysSpan {
+	if now.Sub(since) <= exactSpan {
 		ok := outcomeCode(OutcomeOK)
 		err := d.eachEntry(ctx, accountID, keyID, since, func(e entry) {
 			c := count(e.addr)

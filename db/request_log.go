@@ -312,33 +312,33 @@ type hourTotal struct{ ok, failed, reads, writes int64 }
 // two instances never deadlock.
 func addHours(ctx context.Context, tx *Tx, batch []LoggedRequest) error {
 	counts := map[hourKey]int64{}
-	totals := map[totalKey]*hourTotal{}
-	okCode := outcomeCode(OutcomeOK)
 	for _, r := range batch {
-		route := max(codeOf(requestRoutes, r.Route), 0)
-		k := hourKey{r.AccountID, r.KeyID, r.At.Unix() / 3600, route, outcomeCode(r.Outcome)}
+		k := hourKey{r.AccountID, r.KeyID, r.At.Unix() / 3600, max(codeOf(requestRoutes, r.Route), 0), outcomeCode(r.Outcome)}
 		counts[k]++
 		k.key = 0
 		counts[k]++
-		for _, key := range [2]int64{r.KeyID, 0} {
-			tk := totalKey{r.AccountID, key, k.hour}
-			t := totals[tk]
-			if t == nil {
-				t = &hourTotal{}
-				totals[tk] = t
-			}
-			switch {
-			case k.outcome != okCode:
-				t.failed++
-			case slices.Contains(readRoutes, route):
-				t.ok++
-				t.reads++
-			case slices.Contains(writeRoutes, route):
-				t.ok++
-				t.writes++
-			default:
-				t.ok++
-			}
+	}
+	// The hourly totals, from the counts' groups rather than from each request.
+	okCode := outcomeCode(OutcomeOK)
+	totals := map[totalKey]*hourTotal{}
+	for k, n := range counts {
+		tk := totalKey{k.account, k.key, k.hour}
+		t := totals[tk]
+		if t == nil {
+			t = &hourTotal{}
+			totals[tk] = t
+		}
+		switch {
+		case k.outcome != okCode:
+			t.failed += n
+		case slices.Contains(readRoutes, k.route):
+			t.ok += n
+			t.reads += n
+		case slices.Contains(writeRoutes, k.route):
+			t.ok += n
+			t.writes += n
+		default:
+			t.ok += n
 		}
 	}
 	groups := slices.SortedFunc(maps.Keys(counts), func(a, b hourKey) int {

@@ -63,7 +63,7 @@ const failureCountsSQL = `SELECT outcome, sum(n) FROM request_hours
 // back by whole UTC days (request_failure_days), from the start of from's day.
 func (d *DB) FailureCounts(ctx context.Context, accountID, keyID int64, from, to time.Time) (map[string]int64, error) {
 	q, args := failureCountsSQL, []any{accountID, keyID, from.Unix() / 3600, to.Unix() / 3600}
-	if to.Sub(from) > 24*time.Hour {
+	if to.Sub(from) > exactSpan {
 		q = `SELECT outcome, sum(n) FROM request_failure_days
 			WHERE account_id = ? AND key_id = ? AND day >= ? AND day <= ? GROUP BY outcome`
 		args = []any{accountID, keyID, from.Unix() / 86400, to.Unix() / 86400}

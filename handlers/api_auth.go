@@ -268,7 +268,8 @@ func isLowerHex(s string, n int) bool {
 }
 
 func (h *Handlers) authenticateSignature(c echo.Context, headers signatureHeaders) (*apiCaller, error) {
-	caller, err := h.verifySignature(c, headers)
+	var bodySum []byte
+	caller, err := h.verifySignature(c, headers, &bodySum)
 	if err != nil {
 		n := noteOf(c)
 		n.named(h.live, headers.apiKey, db.AuthSignature)
@@ -276,11 +277,14 @@ func (h *Handlers) authenticateSignature(c echo.Context, headers signatureHeader
 		n.sent = &db.SentCredentials{Timestamp: headers.timestamp, Token: headers.token,
 			Version: r.Header.Get(headerSignatureVersion)}
 		if n.sent.Version == "2" {
-			// What a version 2 signature covers, for the debugger: the body was
-			// read already when the signature was checked, or is read now.
-			n.sent.Target = r.RequestURI
-			if sum, err := hashBody(r); err == nil {
-				n.sent.BodySum = sum[:]
+			// What a version 2 signature covers, for the debugger: the body's
+			// hash from the signature check, or, when the check stopped before
+			// it (a stale timestamp), read now.
+			n.sent.Target, n.sent.BodySum = r.RequestURI, bodySum
+			if bodySum == nil {
+				if sum, err := hashBody(r); err == nil {
+					n.sent.BodySum = sum[:]
+				}
 			}
 		}
 	}
@@ -291,7 +295,9 @@ func (h *Handlers) authenticateSignature(c echo.Context, headers signatureHeader
 	return caller, err
 }
 
-func (h *Handlers) verifySignature(c echo.Context, headers signatureHeaders) (*apiCaller, error) {
+// verifySignature checks a signed request; for version 2 it leaves the
+// body's SHA-256 in bodySum.
+func (h *Handlers) verifySignature(c echo.Context, headers signatureHeaders, bodySum *[]byte) (*apiCaller, error) {
 	req, aerr := parseSignatureHeaders(headers)
 	if aerr != nil {
 		return nil, aerr
@@ -306,6 +312,7 @@ func (h *Handlers) verifySignature(c echo.Context, headers signatureHeaders) (*a
 		if err != nil {
 			return nil, err
 		}
+		*bodySum = sum[:]
 		r := c.Request()
 		check = func(v *keys.Verifier, slug string) bool {
 			return v.VerifyV2(r.Method, r.RequestURI, req.timestamp, slug, req.apiKey, sum, req.token)
