@@ -5,6 +5,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net/url"
@@ -182,6 +183,48 @@ func (d *DB) inTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("db: begin: %w", err)
 	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("db: commit: %w", err)
+	}
+	return nil
+}
+
+// inTxUnsynced is inTx for telemetry (the request log): on SQLite its commit
+// is not synced to disk (synchronous=NORMAL for this one transaction) — it
+// survives a process crash, and reaches the disk with the next synced commit
+// or checkpoint. Its fsync cost an API call more than the rest of its logging.
+func (d *DB) inTxUnsynced(ctx context.Context, fn func(tx *Tx) error) error {
+	if d.backend != SQLite {
+		return d.inTx(ctx, fn)
+	}
+	// One connection, held from the pragma to its reset, so no other write
+	// (a lead) can commit between them unsynced.
+	conn, err := d.write.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("db: begin: %w", err)
+	}
+	defer func() {
+		conn.Close()
+		d.write.stmts.prepareWanted(d.write.db)
+	}()
+	if _, err := conn.ExecContext(ctx, `PRAGMA synchronous=NORMAL`); err != nil {
+		return fmt.Errorf("db: begin: %w", err)
+	}
+	defer func() {
+		if _, err := conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA synchronous=FULL`); err != nil {
+			// Never hand the pool a connection that commits unsynced: drop it.
+			conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+	}()
+	sqlTx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("db: begin: %w", err)
+	}
+	tx := &Tx{tx: sqlTx, b: d.write.b, db: d.write.db, stmts: d.write.stmts, held: true}
 	if err := fn(tx); err != nil {
 		tx.Rollback()
 		return err

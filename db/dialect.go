@@ -164,6 +164,9 @@ type Tx struct {
 	b     *binder
 	db    *sql.DB
 	stmts *stmtCache
+	// held: the transaction runs on a connection taken from the pool, so
+	// statements it wanted are prepared once that is given back, not at its end.
+	held bool
 }
 
 // stmt is query as a statement prepared on the pool, bound to this
@@ -230,7 +233,7 @@ func (t *Tx) Rollback() error {
 }
 
 func (t *Tx) ended() {
-	if t.stmts != nil {
+	if t.stmts != nil && !t.held {
 		t.stmts.prepareWanted(t.db)
 	}
 }

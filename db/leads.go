@@ -384,7 +384,7 @@ func writeLeadDays(ctx context.Context, tx *Tx, batch []writeOp) error {
 		days[k] = c
 	}
 	for k, c := range days {
-		_, err := tx.ExecContext(ctx, `INSERT INTO lead_days (account_id, mode, day, leads, first_id) VALUES (?, ?, ?, ?, ?)
+		_, err := tx.ExecPrepared(ctx, `INSERT INTO lead_days (account_id, mode, day, leads, first_id) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (account_id, mode, day) DO UPDATE SET leads = lead_days.leads + excluded.leads,
 			first_id = CASE WHEN excluded.first_id < lead_days.first_id THEN excluded.first_id ELSE lead_days.first_id END`,
 			k.accountID, string(k.mode), k.day, c.leads, c.firstID)

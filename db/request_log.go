@@ -186,7 +186,7 @@ func (l *RequestLog) Flush(ctx context.Context) error {
 		}()
 	}
 	batch = l.resolveKeys(ctx, batch)
-	return l.d.inTx(ctx, func(tx *Tx) error {
+	return l.d.inTxUnsynced(ctx, func(tx *Tx) error {
 		agentIDs, err := l.internAgents(ctx, tx, batch)
 		if err != nil {
 			return err
