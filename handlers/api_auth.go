@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/textproto"
 	"slices"
 	"strings"
 	"time"
@@ -115,14 +116,31 @@ func (h *Handlers) api(need scopeSet, license string, fn apiHandler) echo.Handle
 	}
 }
 
+// The signature headers as net/http stores them: Header.Get would
+// canonicalise (and allocate) "API-Key" anew on every request.
+var (
+	canonicalAPIKey              = textproto.CanonicalMIMEHeaderKey(headerAPIKey)
+	canonicalAPITimestamp        = textproto.CanonicalMIMEHeaderKey(headerAPITimestamp)
+	canonicalAPIToken            = textproto.CanonicalMIMEHeaderKey(headerAPIToken)
+	canonicalAPISignatureVersion = textproto.CanonicalMIMEHeaderKey(headerAPISignatureVersion)
+)
+
+// firstHeader is h.Get for a key already in canonical form.
+func firstHeader(h http.Header, canonicalKey string) string {
+	if v := h[canonicalKey]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
 func (h *Handlers) authenticate(c echo.Context) (*apiCaller, error) {
 	r := c.Request()
 	authz := r.Header.Get(echo.HeaderAuthorization)
 	sig := signatureHeaders{
-		apiKey:    r.Header.Get(headerAPIKey),
-		timestamp: r.Header.Get(headerAPITimestamp),
-		token:     r.Header.Get(headerAPIToken),
-		version:   r.Header.Get(headerAPISignatureVersion),
+		apiKey:    firstHeader(r.Header, canonicalAPIKey),
+		timestamp: firstHeader(r.Header, canonicalAPITimestamp),
+		token:     firstHeader(r.Header, canonicalAPIToken),
+		version:   firstHeader(r.Header, canonicalAPISignatureVersion),
 	}
 	signed := sig.apiKey != "" || sig.timestamp != "" || sig.token != ""
 	switch {
@@ -275,7 +293,7 @@ func (h *Handlers) authenticateSignature(c echo.Context, headers signatureHeader
 		n.named(h.live, headers.apiKey, db.AuthSignature)
 		r := c.Request()
 		n.sent = &db.SentCredentials{Timestamp: headers.timestamp, Token: headers.token,
-			Version: r.Header.Get(headerSignatureVersion)}
+			Version: headers.version}
 		if n.sent.Version == "2" {
 			// What a version 2 signature covers, for the debugger: the body's
 			// hash from the signature check, or, when the check stopped before

@@ -17,9 +17,6 @@ import (
 	"keydesk/web"
 )
 
-// headerSignatureVersion is the signature version a signed request says it uses.
-const headerSignatureVersion = "API-Signature-Version"
-
 // requestNote is what the handlers of one API request learn about the key it
 // names; logRequests records the request once it is answered.
 type requestNote struct {
@@ -194,7 +191,7 @@ func apiOutcome(c echo.Context, err error) (int, string) {
 // for a request refused before its credential is checked.
 func (h *Handlers) nameCaller(c echo.Context) {
 	r := c.Request()
-	if public := r.Header.Get(headerAPIKey); public != "" {
+	if public := firstHeader(r.Header, canonicalAPIKey); public != "" {
 		noteOf(c).named(h.live, public, db.AuthSignature)
 		return
 	}
