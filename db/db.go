@@ -183,6 +183,11 @@ func (d *DB) inTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("db: begin: %w", err)
 	}
+	return runTx(tx, fn)
+}
+
+// runTx runs fn in tx, committing when it returns nil and rolling back otherwise.
+func runTx(tx *Tx, fn func(tx *Tx) error) error {
 	if err := fn(tx); err != nil {
 		tx.Rollback()
 		return err
@@ -224,15 +229,7 @@ func (d *DB) inTxUnsynced(ctx context.Context, fn func(tx *Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("db: begin: %w", err)
 	}
-	tx := &Tx{tx: sqlTx, b: d.write.b, db: d.write.db, stmts: d.write.stmts, held: true}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("db: commit: %w", err)
-	}
-	return nil
+	return runTx(&Tx{tx: sqlTx, b: d.write.b, db: d.write.db, stmts: d.write.stmts, held: true}, fn)
 }
 
 // RunBackground does the store's periodic work until ctx ends: writing
