@@ -5,8 +5,8 @@
 #                                        last) and a 10,000,000/min rate limit, to show their cost
 #        KEYDESK_REQUEST_LOG=off bench/run.sh   the same without the per-key request log
 #        BENCH_REQUEST_LOG_AB=1 bench/run.sh     the request log's cost: a second server on the same
-#                                        database with it off, each call sent to both at once; per
-#                                        round (ROUNDS, default 5) healthz, Bearer, signed; the median drop
+#                                        database with it off; per round (ROUNDS, default 5) healthz,
+#                                        Bearer and signed on-off-off-on; the median drop, healthz's as noise
 #        BENCH_PAGING=1 bench/run.sh     first 20 s of lead intake, then the same calls while a signed-in
 #                                        admin pages through the Leads page as fast as it answers
 #        BACKEND=postgres bench/run.sh   the same calls on a throw-away PostgreSQL cluster, then

@@ -2,11 +2,8 @@ package handlers
 
 import (
 	"errors"
-	"maps"
 	"net/http"
 	"net/netip"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -98,7 +95,7 @@ func (h *Handlers) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			outcome = n.outcome
 		}
 		entry := db.LoggedRequest{At: h.now(), AccountID: n.accountID, KeyID: n.keyID, PublicKey: n.public,
-			Route: routeNames.of(r.Method, c.Path()), Status: status, Outcome: outcome, Auth: n.auth,
+			Route: h.routeName(r.Method, c.Path()), Status: status, Outcome: outcome, Auth: n.auth,
 			UserAgent: r.UserAgent(), Latency: time.Since(start)}
 		entry.Addr, _ = netip.ParseAddr(c.RealIP())
 		if outcome != db.OutcomeOK {
@@ -109,53 +106,24 @@ func (h *Handlers) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// routeNames are the request log's names of routes ("GET /api/v1/key"),
-// made once each: joined afresh they were an allocation on every request.
-var routeNames routeNameCache
-
 type routeKey struct{ method, path string }
 
-// routeNameCache is copied on write: a lookup takes no lock.
-type routeNameCache struct {
-	mu sync.Mutex
-	m  atomic.Pointer[map[routeKey]string]
+// routeNamesOf names every route of e for the request log ("GET
+// /api/v1/key"), once: joined afresh they were an allocation per request.
+func routeNamesOf(e *echo.Echo) map[routeKey]string {
+	names := map[routeKey]string{}
+	for _, r := range e.Routes() {
+		names[routeKey{r.Method, r.Path}] = r.Method + " " + r.Path
+	}
+	return names
 }
 
-func (rc *routeNameCache) of(method, path string) string {
-	k := routeKey{method, path}
-	if m := rc.m.Load(); m != nil {
-		if name, ok := (*m)[k]; ok {
-			return name
-		}
+// routeName is the request log's name of a request's route.
+func (h *Handlers) routeName(method, path string) string {
+	if name, ok := h.routeNames[routeKey{method, path}]; ok {
+		return name
 	}
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	old := rc.m.Load()
-	if old != nil {
-		if name, ok := (*old)[k]; ok {
-			return name
-		}
-	}
-	name := method + " " + path
-	if old != nil && len(*old) >= maxRouteNames {
-		return name // only the route table's patterns get here; this bounds it anyway
-	}
-	m := make(map[routeKey]string, 1+lenOf(old))
-	if old != nil {
-		maps.Copy(m, *old)
-	}
-	m[k] = name
-	rc.m.Store(&m)
-	return name
-}
-
-const maxRouteNames = 256
-
-func lenOf(m *map[routeKey]string) int {
-	if m == nil {
-		return 0
-	}
-	return len(*m)
+	return method + " " + path
 }
 
 // apiOutcome is the status and outcome code of an answered API request.

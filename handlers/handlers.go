@@ -42,6 +42,8 @@ type Handlers struct {
 	metrics     *metrics.Metrics
 	requests    *db.RequestLog
 	requestsOff bool
+	// routeNames name the routes in the request log; set once the route table is built.
+	routeNames map[routeKey]string
 	// secretPrints keys the fingerprints of secrets sent to the token endpoint in vain.
 	secretPrints []byte
 

@@ -80,4 +80,6 @@ func (h *Handlers) Routes(e *echo.Echo) {
 	admin.POST("/settings/users/:id/enable", h.userEnable)
 	admin.GET("/settings/users/:id/reset", h.userResetConfirm)
 	admin.POST("/settings/users/:id/reset", h.userReset)
+
+	h.routeNames = routeNamesOf(e)
 }
