@@ -11,6 +11,8 @@
 #                                        admin pages through the Leads page as fast as it answers
 #        BACKEND=postgres bench/run.sh   the same calls on a throw-away PostgreSQL cluster, then
 #                                        the revoke latency across three instances
+#        CALLS="healthz leads" bench/run.sh   only these calls (healthz first: the ratios are to it);
+#                                        the token flood runs only when token is among them
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10s}
@@ -137,17 +139,21 @@ fi
 results=$work/results
 : >"$results"
 rss() { awk '/^VmRSS/ { printf "%.0f", $2/1024 }' "/proc/$server/status"; }
-for scenario in healthz token bearer signed leads; do
+CALLS=${CALLS:-healthz token bearer signed leads}
+for scenario in $CALLS; do
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" -s "bench/$scenario.lua" "$BASE" >/dev/null
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "bench/$scenario.lua" "$BASE" | grep '^RESULT' >>"$results"
 done
 
 # Tokens are not stored: issuing a million must leave memory where it was.
+tokens_rss=
 token_rps=$(awk '$2 == "token" { print $3 }' "$results")
-flood=$(( (${TOKENS:-1000000} + token_rps - 1) / token_rps + 1 ))
-before=$(rss)
-issued=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${flood}s" -s bench/token.lua "$BASE" | awk '/^RESULT/ { print $8 }')
-tokens_rss="server RSS across $issued more tokens issued: $before MiB before, $(rss) MiB after"
+if [ -n "$token_rps" ]; then
+  flood=$(( (${TOKENS:-1000000} + token_rps - 1) / token_rps + 1 ))
+  before=$(rss)
+  issued=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${flood}s" -s bench/token.lua "$BASE" | awk '/^RESULT/ { print $8 }')
+  tokens_rss="server RSS across $issued more tokens issued: $before MiB before, $(rss) MiB after"
+fi
 
 echo
 echo "keydesk API benchmark ($BACKEND): $CONNECTIONS connections, $THREADS wrk threads, $DURATION per call, $(nproc) CPUs, 127.0.0.1"
@@ -171,7 +177,7 @@ if [ -n "${BENCH_PAGING:-}" ]; then
 fi
 # Memory: the server's resident set now and at its peak, after every scenario above.
 awk '/^VmRSS|^VmHWM/ { printf "%s %.0f MiB\n", ($1 == "VmHWM:" ? "server peak RSS:" : "server RSS now: "), $2/1024 }' "/proc/$server/status"
-echo "$tokens_rss"
+[ -z "$tokens_rss" ] || echo "$tokens_rss"
 
 if [ "$BACKEND" = postgres ]; then
   # Two more instances on the same database; revokes go to the first one.
