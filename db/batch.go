@@ -33,9 +33,10 @@ type writeOp interface {
 	waited() bool
 }
 
-// writer is a goroutine that takes queued writes, runs as many as are waiting
-// in one transaction, set-based, and answers each after the commit. SQLite pays for the commit, not the row, so a full batch costs about
-// as much as a single write.
+// writer is a goroutine that takes queued writes, runs as many as are
+// waiting in one batch, set-based, and answers each after the commit. A
+// database pays for the commit, not the row, so a full batch costs about as
+// much as a single write.
 type writer struct {
 	ops  chan writeOp
 	stop chan struct{}
@@ -169,13 +170,6 @@ func (d *DB) runWriter(w *writer) {
 
 func (d *DB) commitBatch(ctx context.Context, batch []writeOp) {
 	began := time.Now()
-	tx, err := d.write.BeginTx(ctx, nil)
-	if err != nil {
-		for _, op := range batch {
-			op.finish(fmt.Errorf("db: begin batch: %w", err))
-		}
-		return
-	}
 	var tables []*insertTable
 	rows := map[*insertTable][]rowInsert{}
 	for _, op := range batch {
@@ -186,15 +180,22 @@ func (d *DB) commitBatch(ctx context.Context, batch []writeOp) {
 		}
 		rows[t] = append(rows[t], op)
 	}
-	for _, t := range tables {
-		insertRows(ctx, tx, *t, rows[t])
-	}
-	err = writeLeadDays(ctx, tx, batch)
-	if err == nil {
-		err = tx.Commit()
+	var err error
+	if d.backend == Postgres {
+		// Each INSERT commits by itself (see insertTable.sql): the batch
+		// takes a round trip per table, and no savepoint.
+		for _, t := range tables {
+			insertRows(ctx, d.write, true, *t, rows[t], d.write.b.rowsPerInsert(len(t.columns)))
+		}
+	} else {
+		err = d.inTx(ctx, func(tx *Tx) error {
+			for _, t := range tables {
+				insertRows(ctx, tx, false, *t, rows[t], tx.rowsPerInsert(len(t.columns)))
+			}
+			return writeLeadDays(ctx, tx, batch)
+		})
 	}
 	if err != nil {
-		tx.Rollback()
 		for _, op := range batch {
 			op.finish(fmt.Errorf("db: commit batch: %w", err))
 		}

@@ -2,16 +2,20 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
 )
 
 // Leads and capture sessions reach their tables set-based: one multi-row
-// INSERT … RETURNING per table and batch. On PostgreSQL one failing statement
-// aborts the whole transaction, so the batch runs behind a savepoint and,
-// when it fails, each row is tried alone behind its own: a bad row costs
-// only its own request.
+// INSERT … RETURNING per table and batch (chunks of it on SQLite, whose
+// driver binds parameters slowly). When a chunk fails, each of its rows is
+// tried alone, so a bad row costs only its own request. On SQLite the batch
+// is one transaction, and a failing INSERT is undone by SQLite on its own
+// without ending it. On PostgreSQL, where one failing statement aborts the
+// whole transaction, each INSERT is a transaction of its own: one round trip
+// that inserts the rows, counts them in lead_days and commits.
 
 // rowInsert is a queued insert of one row with a public id and an optional
 // idempotency key.
@@ -25,7 +29,7 @@ type rowInsert interface {
 	stored(id int64)
 	// replay finds the row an earlier request stored under the same
 	// idempotency key, and answers with it.
-	replay(ctx context.Context, tx *Tx) error
+	replay(ctx context.Context, q querier) error
 	// fail records why the row was not stored.
 	fail(err error)
 }
@@ -54,19 +58,34 @@ const maxRowsPerInsert = 256
 var sqliteParamsPerInsert = 100
 
 // rowsPerInsert is how many rows of columns values one INSERT takes.
-func (t *Tx) rowsPerInsert(columns int) int {
-	if t.b.numbered {
+func (t *Tx) rowsPerInsert(columns int) int { return t.b.rowsPerInsert(columns) }
+
+func (b *binder) rowsPerInsert(columns int) int {
+	if b.numbered {
 		return maxRowsPerInsert
 	}
 	return max(1, min(maxRowsPerInsert, sqliteParamsPerInsert/columns))
 }
 
 // sql is the INSERT of n rows; a row whose idempotency key is taken is left
-// out, and RETURNING names the rows that went in.
-func (t insertTable) sql(n int) string {
-	return `INSERT INTO ` + t.name + ` (` + strings.Join(t.columns, ", ") + `) VALUES ` +
+// out, and RETURNING names the rows that went in. On PostgreSQL a leads
+// INSERT also counts the rows in lead_days (SQLite, which has no INSERT in
+// WITH, does that in writeLeadDays), in key order, so that two writers
+// counting the same days never wait for each other in a cycle.
+func (t insertTable) sql(n int, numbered bool) string {
+	insert := `INSERT INTO ` + t.name + ` (` + strings.Join(t.columns, ", ") + `) VALUES ` +
 		strings.TrimSuffix(strings.Repeat(t.row+", ", n), ", ") +
 		` ON CONFLICT (key_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id, public_id`
+	if !numbered || t.name != "leads" {
+		return insert
+	}
+	return `WITH stored AS (` + insert + `, account_id, mode, received_at),
+	counted AS (INSERT INTO lead_days (account_id, mode, day, leads, first_id)
+		SELECT account_id, mode, received_at - received_at % 86400, count(*), min(id) FROM stored
+		GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+		ON CONFLICT (account_id, mode, day) DO UPDATE SET leads = lead_days.leads + excluded.leads,
+			first_id = least(lead_days.first_id, excluded.first_id))
+	SELECT id, public_id FROM stored`
 }
 
 // insertSQL is the plain INSERT of n rows.
@@ -75,30 +94,37 @@ func (t insertTable) insertSQL(n int) string {
 		strings.TrimSuffix(strings.Repeat(t.row+", ", n), ", ")
 }
 
-// insertRows stores ops set-based inside tx, each op learning its outcome.
-func insertRows(ctx context.Context, tx *Tx, t insertTable, ops []rowInsert) {
+// inserter runs a batch's INSERTs: the batch's transaction on SQLite, the
+// pool on PostgreSQL.
+type inserter interface {
+	querier
+	QueryPrepared(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// insertRows stores ops set-based, perInsert rows per INSERT, each op
+// learning its outcome.
+func insertRows(ctx context.Context, q inserter, numbered bool, t insertTable, ops []rowInsert, perInsert int) {
 	for len(ops) > 0 {
-		n := min(len(ops), tx.rowsPerInsert(len(t.columns)))
+		n := min(len(ops), perInsert)
 		chunk := ops[:n]
 		ops = ops[n:]
-		if err := inSavepoint(ctx, tx, func() error { return insertChunk(ctx, tx, t, chunk) }); err == nil {
+		if err := insertChunk(ctx, q, numbered, t, chunk); err == nil {
 			continue
 		}
 		for _, op := range chunk {
-			err := inSavepoint(ctx, tx, func() error { return insertChunk(ctx, tx, t, []rowInsert{op}) })
-			if err != nil {
+			if err := insertChunk(ctx, q, numbered, t, []rowInsert{op}); err != nil {
 				op.fail(fmt.Errorf("db: insert into %s: %w", t.name, err))
 			}
 		}
 	}
 }
 
-func insertChunk(ctx context.Context, tx *Tx, t insertTable, ops []rowInsert) error {
+func insertChunk(ctx context.Context, q inserter, numbered bool, t insertTable, ops []rowInsert) error {
 	args := make([]any, 0, len(ops)*len(t.columns))
 	for _, op := range ops {
 		args = append(args, op.values()...)
 	}
-	rows, err := tx.QueryPrepared(ctx, t.sql(len(ops)), args...)
+	rows, err := q.QueryPrepared(ctx, t.sql(len(ops), numbered), args...)
 	if err != nil {
 		return err
 	}
@@ -121,30 +147,9 @@ func insertChunk(ctx context.Context, tx *Tx, t insertTable, ops []rowInsert) er
 			op.stored(id)
 			continue
 		}
-		if err := op.replay(ctx, tx); err != nil && !errors.Is(err, ErrIdempotencyMismatch) {
+		if err := op.replay(ctx, q); err != nil && !errors.Is(err, ErrIdempotencyMismatch) {
 			return err
 		}
 	}
 	return nil
-}
-
-// inSavepoint runs fn so that its failure undoes only what fn did. SQLite
-// needs no savepoint for that: it undoes a failing INSERT by itself and keeps
-// the transaction, and fn's only other statements are reads, which fail only
-// when the commit will too. A savepoint there costs a copy of every page
-// the batch touches.
-func inSavepoint(ctx context.Context, tx *Tx, fn func() error) error {
-	if !tx.b.numbered {
-		return fn()
-	}
-	if _, err := tx.ExecContext(ctx, `SAVEPOINT batch_rows`); err != nil {
-		return err
-	}
-	if err := fn(); err != nil {
-		tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT batch_rows`)
-		tx.ExecContext(ctx, `RELEASE SAVEPOINT batch_rows`)
-		return err
-	}
-	_, err := tx.ExecContext(ctx, `RELEASE SAVEPOINT batch_rows`)
-	return err
 }

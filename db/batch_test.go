@@ -108,6 +108,14 @@ func testBatchAnswersEachRow(t *testing.T, dsn string) {
 	if got := fmt.Sprint(leadIDs(stored)); got != "[ld_007 ld_002 ld_001]" {
 		t.Errorf("stored leads %s, want [ld_007 ld_002 ld_001]", got)
 	}
+	// The day counts hold what went in, not the replays or the failures.
+	var counted, firstID int64
+	if err := d.read.QueryRowContext(ctx, `SELECT sum(leads), min(first_id) FROM lead_days WHERE account_id = ?`, acc.ID).Scan(&counted, &firstID); err != nil {
+		t.Fatal(err)
+	}
+	if want := leadID(t, d, acc.ID, "ld_001"); counted != 3 || firstID != want {
+		t.Errorf("lead_days counts %d leads from id %d, want 3 from %d", counted, firstID, want)
+	}
 	all, _ := d.CaptureSessions(ctx, acc.ID, CaptureSessionFilter{Limit: 50})
 	if got := fmt.Sprint(publicIDs(all)); got != "[cs_live_002 cs_live_001]" {
 		t.Errorf("stored sessions %s, want [cs_live_002 cs_live_001]", got)

@@ -108,9 +108,9 @@ func (o *captureInsert) stored(id int64) {
 	o.result.ID = id
 }
 
-func (o *captureInsert) replay(ctx context.Context, tx *Tx) error {
+func (o *captureInsert) replay(ctx context.Context, q querier) error {
 	s := &o.session
-	first, err := scanCaptureSession(tx.QueryRowContext(ctx, `SELECT `+captureSessionColumns+captureSessionFrom+
+	first, err := scanCaptureSession(q.QueryRowContext(ctx, `SELECT `+captureSessionColumns+captureSessionFrom+
 		`WHERE s.account_id = ? AND s.key_id = ? AND s.idempotency_key = ?`, s.AccountID, s.KeyID, s.IdempotencyKey))
 	if err != nil {
 		return fmt.Errorf("db: replayed capture session: %w", err)

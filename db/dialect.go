@@ -137,6 +137,11 @@ func (p pool) QueryContext(ctx context.Context, query string, args ...any) (*sql
 	return p.db.QueryContext(ctx, p.b.bind(query), args...)
 }
 
+// QueryPrepared is QueryContext: pgx keeps its own statements prepared.
+func (p pool) QueryPrepared(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return p.QueryContext(ctx, query, args...)
+}
+
 func (p pool) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	if p.reads != nil {
 		if s, err := p.reads.prepared(ctx, p.db, query); err == nil && s != nil {

@@ -2,10 +2,13 @@ package db
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -101,12 +104,12 @@ func (o *leadInsert) stored(id int64) {
 	o.receipt, o.err = LeadReceipt{PublicID: o.lead.PublicID, ReceivedAt: o.lead.ReceivedAt.UTC().Truncate(time.Second)}, nil
 }
 
-func (o *leadInsert) replay(ctx context.Context, tx *Tx) error {
+func (o *leadInsert) replay(ctx context.Context, q querier) error {
 	o.lead.ID = 0 // not stored by this request
 	var r LeadReceipt
 	var received int64
 	var hash []byte
-	err := tx.QueryRowContext(ctx, `SELECT public_id, received_at, request_hash FROM `+o.table().name+` WHERE key_id = ? AND idempotency_key = ?`,
+	err := q.QueryRowContext(ctx, `SELECT public_id, received_at, request_hash FROM `+o.table().name+` WHERE key_id = ? AND idempotency_key = ?`,
 		o.lead.KeyID, o.lead.IdempotencyKey).Scan(&r.PublicID, &received, &hash)
 	if err != nil {
 		return fmt.Errorf("db: replayed lead: %w", err)
@@ -364,8 +367,13 @@ type leadDay struct {
 
 type leadDayCount struct{ leads, firstID int64 }
 
+func compareLeadDays(a, b leadDay) int {
+	return cmp.Or(cmp.Compare(a.accountID, b.accountID), strings.Compare(string(a.mode), string(b.mode)), cmp.Compare(a.day, b.day))
+}
+
 // writeLeadDays adds the day counts of the leads a batch stored to
-// lead_days, inside the batch's transaction.
+// lead_days, inside the batch's transaction, in key order (as a PostgreSQL
+// batch does: see insertTable.sql).
 func writeLeadDays(ctx context.Context, tx *Tx, batch []writeOp) error {
 	days := map[leadDay]leadDayCount{}
 	for _, op := range batch {
@@ -383,7 +391,8 @@ func writeLeadDays(ctx context.Context, tx *Tx, batch []writeOp) error {
 		c.leads++
 		days[k] = c
 	}
-	for k, c := range days {
+	for _, k := range slices.SortedFunc(maps.Keys(days), compareLeadDays) {
+		c := days[k]
 		_, err := tx.ExecPrepared(ctx, `INSERT INTO lead_days (account_id, mode, day, leads, first_id) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (account_id, mode, day) DO UPDATE SET leads = lead_days.leads + excluded.leads,
 			first_id = CASE WHEN excluded.first_id < lead_days.first_id THEN excluded.first_id ELSE lead_days.first_id END`,

@@ -35,9 +35,12 @@ func TestParseLeadSearch(t *testing.T) {
 	}
 }
 
-func TestLeadsSearchAndFilters(t *testing.T) {
+// The filters, and the day counts each backend's writer keeps.
+func TestLeadsSearchAndFilters(t *testing.T) { forEachBackend(t, testLeadsSearchAndFilters) }
+
+func testLeadsSearchAndFilters(t *testing.T, dsn string) {
 	ctx := context.Background()
-	d, _ := fixtureStore(t)
+	d := fixtureOpen(t, dsn)
 	acc := fixtureAccount(t, d, "acme")
 	other := fixtureAccount(t, d, "other")
 	u := fixtureUser(t, d, acc, "ann@example.com")
