@@ -403,9 +403,11 @@ func TestSecurityHeaders(t *testing.T) {
 	app := newTestApp(t)
 	res := app.browser().get("/login")
 	for header, want := range map[string]string{
-		"Content-Security-Policy": "frame-ancestors 'none'",
-		"X-Content-Type-Options":  "nosniff",
-		"Referrer-Policy":         "no-referrer",
+		"Content-Security-Policy":    "frame-ancestors 'none'",
+		"X-Content-Type-Options":     "nosniff",
+		"X-Frame-Options":            "DENY",
+		"Referrer-Policy":            "no-referrer",
+		"Cross-Origin-Opener-Policy": "same-origin",
 	} {
 		if !strings.Contains(res.header.Get(header), want) {
 			t.Errorf("%s = %q, want it to contain %q", header, res.header.Get(header), want)
@@ -417,6 +419,38 @@ func TestSecurityHeaders(t *testing.T) {
 	cookie := res.header.Get("Set-Cookie")
 	if !strings.Contains(cookie, "HttpOnly") || !strings.Contains(cookie, "SameSite=Lax") {
 		t.Errorf("session cookie flags: %s", cookie)
+	}
+}
+
+// An API answer is JSON, never a document: it loads and frames nothing and
+// carries no document-only header; a token answer is never cached.
+func TestAPISecurityHeaders(t *testing.T) {
+	app := newTestApp(t)
+	f := app.apiFixture("acme")
+	answers := map[string]response{
+		"token": app.call("POST", "/api/v1/auth/token", formType, "grant_type=client_credentials",
+			map[string]string{"Authorization": basic(f.rw.PublicKey, f.rwSecret)}),
+		"refused token": app.call("POST", "/api/v1/auth/token", formType, "grant_type=client_credentials", nil),
+		"bearer":        app.call("GET", "/api/v1/key", "", "", bearer(app.token(f.rw.PublicKey, f.rwSecret))),
+		"not found":     app.call("GET", "/api/v1/nothing-here", "", "", nil),
+	}
+	for name, res := range answers {
+		for header, want := range map[string]string{
+			"Content-Security-Policy":    "default-src 'none'; frame-ancestors 'none'",
+			"X-Content-Type-Options":     "nosniff",
+			"X-Frame-Options":            "DENY",
+			"Referrer-Policy":            "",
+			"Cross-Origin-Opener-Policy": "",
+		} {
+			if got := res.header.Get(header); got != want {
+				t.Errorf("%s: %s = %q, want %q", name, header, got, want)
+			}
+		}
+	}
+	for _, name := range []string{"token", "refused token"} {
+		if got := answers[name].header.Get("Cache-Control"); got != "no-store" {
+			t.Errorf("%s: Cache-Control %q, want no-store", name, got)
+		}
 	}
 }
 

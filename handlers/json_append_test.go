@@ -26,3 +26,20 @@ func TestAppendedJSONIsEncodingJSON(t *testing.T) {
 		t.Errorf("no licenses: %s, want %s in it", got, want)
 	}
 }
+
+// FuzzAppendJSONString holds appendJSONString to encoding/json for any
+// string: go test -run '^$' -fuzz AppendJSONString ./handlers
+func FuzzAppendJSONString(f *testing.F) {
+	for _, s := range []string{"", "CRM", `a"b\c`, "<a>&", "\t\n\r\x00\x1f\x7f", "Sämi’s 🚗", "\u2028\u2029", "\xff\xc3", "plain ascii then é"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendJSONString(nil, s); string(got) != string(want) {
+			t.Errorf("%q:\n got %s\nwant %s", s, got, want)
+		}
+	})
+}

@@ -77,26 +77,39 @@ func parse(s, kind string, n int) (Mode, error) {
 		return "", ErrMalformed
 	}
 	for i := 0; i < len(body); i++ {
-		if strings.IndexByte(alphabet, body[i]) < 0 {
+		if !inAlphabet[body[i]] {
 			return "", ErrMalformed
 		}
 	}
 	cut := len(s) - checksumLen
-	if checksum(s[:cut]) != s[cut:] {
+	if sum := checksumOf(s[:cut]); string(sum[:]) != s[cut:] {
 		return "", ErrMalformed
 	}
 	return m, nil
 }
 
+// inAlphabet tells the bytes of alphabet.
+var inAlphabet = func() (in [256]bool) {
+	for i := range len(alphabet) {
+		in[alphabet[i]] = true
+	}
+	return in
+}()
+
 // checksum encodes the CRC-32 of s as six base62 characters.
 func checksum(s string) string {
+	sum := checksumOf(s)
+	return string(sum[:])
+}
+
+func checksumOf(s string) [checksumLen]byte {
 	c := uint64(crc32.ChecksumIEEE([]byte(s)))
 	var out [checksumLen]byte
 	for i := checksumLen - 1; i >= 0; i-- {
 		out[i] = alphabet[c%62]
 		c /= 62
 	}
-	return string(out[:])
+	return out
 }
 
 // Last4 is the tail of a secret shown beside its mask.
