@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -66,16 +67,66 @@ func parseBasicAuth(header string) (id, secret string, err error) {
 	if !ok {
 		return "", "", errors.New("basic credentials have no colon")
 	}
-	if id, err = url.QueryUnescape(rawID); err != nil {
+	if id, err = formUnescape(rawID); err != nil {
 		return "", "", errors.New("basic user is not form-urlencoded")
 	}
-	if secret, err = url.QueryUnescape(rawSecret); err != nil {
+	if secret, err = formUnescape(rawSecret); err != nil {
 		return "", "", errors.New("basic password is not form-urlencoded")
 	}
 	if id == "" || secret == "" {
 		return "", "", errors.New("basic credentials are empty")
 	}
 	return id, secret, nil
+}
+
+// parseTokenForm reads a form body into req as url.ParseQuery would (pairs
+// split at '&', none with a ';', names and values unescaped), but without
+// building a map for the five names it knows; a repeated name is refused.
+func parseTokenForm(body string, req *clientRequest) *oauthError {
+	var seenBuf [8]string
+	seen := seenBuf[:0]
+	for body != "" {
+		var pair string
+		pair, body, _ = strings.Cut(body, "&")
+		if strings.IndexByte(pair, ';') >= 0 {
+			return invalidRequest("The form body is not valid application/x-www-form-urlencoded.")
+		}
+		if pair == "" {
+			continue
+		}
+		name, value, _ := strings.Cut(pair, "=")
+		name, err1 := formUnescape(name)
+		value, err2 := formUnescape(value)
+		if err1 != nil || err2 != nil {
+			return invalidRequest("The form body is not valid application/x-www-form-urlencoded.")
+		}
+		if slices.Contains(seen, name) {
+			return invalidRequest("The parameter " + name + " is repeated.")
+		}
+		seen = append(seen, name)
+		switch name {
+		case "client_id":
+			req.clientID = value
+		case "client_secret":
+			req.clientSecret = value
+		case "grant_type":
+			req.grantType, req.hasGrantType = value, true
+		case "scope":
+			req.scope = value
+		case "token":
+			req.token = value
+		}
+	}
+	return nil
+}
+
+// formUnescape is url.QueryUnescape, which a string with neither '%' nor
+// '+' (nearly every credential) skips.
+func formUnescape(s string) (string, error) {
+	if strings.IndexByte(s, '%') < 0 && strings.IndexByte(s, '+') < 0 {
+		return s, nil
+	}
+	return url.QueryUnescape(s)
 }
 
 // readClientRequest reads the body; only a body over 1 MiB is returned as a
@@ -117,18 +168,9 @@ func parseClientRequest(contentType string, body []byte, authz string) (clientRe
 	}
 	switch {
 	case mediaType == "application/x-www-form-urlencoded" || mediaType == "" && len(body) == 0:
-		form, err := url.ParseQuery(string(body))
-		if err != nil {
-			return req, invalidRequest("The form body is not valid application/x-www-form-urlencoded.")
+		if oerr := parseTokenForm(string(body), &req); oerr != nil {
+			return req, oerr
 		}
-		for name, values := range form {
-			if len(values) > 1 {
-				return req, invalidRequest("The parameter " + name + " is repeated.")
-			}
-		}
-		req.clientID, req.clientSecret = form.Get("client_id"), form.Get("client_secret")
-		_, req.hasGrantType = form["grant_type"]
-		req.grantType, req.scope, req.token = form.Get("grant_type"), form.Get("scope"), form.Get("token")
 	case mediaType == "application/json":
 		var in struct {
 			APIKey    *string `json:"api_key"`

@@ -31,11 +31,14 @@ func NewLimiter(limit int, window time.Duration, now Clock) *Limiter {
 
 // Blocked reports whether key has failed too often, and for how long still.
 func (l *Limiter) Blocked(key string) (bool, time.Duration) {
-	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b := l.buckets[key]
-	if b == nil || !now.Before(b.start.Add(l.window)) || b.n < l.limit {
+	if b == nil || b.n < l.limit { // most calls: no clock read
+		return false, 0
+	}
+	now := l.now()
+	if !now.Before(b.start.Add(l.window)) {
 		return false, 0
 	}
 	return true, b.start.Add(l.window).Sub(now)

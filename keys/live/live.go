@@ -249,8 +249,7 @@ func (s *State) drop(id int64) {
 // for a paused or expired key, a call from outside its allowlist (Enforce)
 // or over its rate limit, or the key. A use of a key that replaced a
 // retiring one starts that one's countdown. addr is the caller's address.
-func (s *State) check(k *Key, addr string) (*Key, error) {
-	now := s.now()
+func (s *State) check(k *Key, addr string, now time.Time) (*Key, error) {
 	switch {
 	case k.Retiring() && !now.Before(k.RetiresAt()):
 		return nil, nil
@@ -476,7 +475,7 @@ func (s *State) Client(public, secret, addr string) (*Key, error) {
 	if subtle.ConstantTimeCompare([]byte(want), []byte(secret)) != 1 || k == nil {
 		return nil, nil
 	}
-	return s.check(k, addr)
+	return s.check(k, addr, s.now())
 }
 
 // Signed returns the key that signed a request, or nil when the signature
@@ -497,7 +496,7 @@ func (s *State) Signed(public, addr string, check func(v *keys.Verifier, slug st
 	if !check(v, k.Account.Slug) {
 		return nil, nil
 	}
-	return s.check(k, addr)
+	return s.check(k, addr, s.now())
 }
 
 // MintToken returns a new access token of k with scope bits, living for
@@ -521,7 +520,8 @@ func (s *State) MintToken(k *Key, scope uint8, lifetime time.Duration) (string, 
 // touches no database.
 func (s *State) Token(token, addr string) (*Key, keys.AccessToken, error) {
 	t, err := s.minter.Parse(token)
-	if err != nil || !s.now().Before(t.ExpiresAt) {
+	now := s.now()
+	if err != nil || !now.Before(t.ExpiresAt) {
 		return nil, keys.AccessToken{}, nil
 	}
 	s.mu.RLock()
@@ -532,13 +532,13 @@ func (s *State) Token(token, addr string) (*Key, keys.AccessToken, error) {
 		return nil, keys.AccessToken{}, nil
 	}
 	if k.Paused() { // its tokens ended with the pause; say why
-		_, err := s.check(k, addr)
+		_, err := s.check(k, addr, now)
 		return nil, keys.AccessToken{}, err
 	}
 	if k.TokenEpoch != t.Epoch {
 		return nil, keys.AccessToken{}, nil
 	}
-	k, err = s.check(k, addr)
+	k, err = s.check(k, addr, now)
 	return k, t, err
 }
 
