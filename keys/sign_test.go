@@ -119,8 +119,16 @@ func FuzzParseTimestamp(f *testing.F) {
 	f.Add("2026-11-22T12:00:00+00:00")
 	f.Add("9999-12-31T23:59:59Z")
 	f.Add("")
+	f.Add("2026-02-29T12:00:00Z")
+	f.Add("2024-02-29T24:00:00Z")
+	f.Add("2026-04-31T12:60:00Z")
 	f.Fuzz(func(t *testing.T, s string) {
 		got, ok := ParseTimestamp(s)
+		// It accepts what time.Parse does, at the documented length.
+		ref, err := time.Parse(TimestampLayout, s)
+		if want := err == nil && len(s) == len(TimestampLayout); ok != want || ok && !got.Equal(ref) {
+			t.Fatalf("ParseTimestamp(%q) = %v, %v; time.Parse: %v, %v", s, got, ok, ref, err)
+		}
 		if !ok {
 			if !got.IsZero() {
 				t.Fatalf("ParseTimestamp(%q) refused but returned %v", s, got)
