@@ -185,12 +185,12 @@ func (d *DB) commitBatch(ctx context.Context, batch []writeOp) {
 		// Each INSERT commits by itself (see insertTable.sql): the batch
 		// takes a round trip per table, and no savepoint.
 		for _, t := range tables {
-			insertRows(ctx, d.write, true, *t, rows[t], d.write.b.rowsPerInsert(len(t.columns)))
+			insertRows(ctx, d.write, d.write.b, *t, rows[t])
 		}
 	} else {
 		err = d.inTx(ctx, func(tx *Tx) error {
 			for _, t := range tables {
-				insertRows(ctx, tx, false, *t, rows[t], tx.rowsPerInsert(len(t.columns)))
+				insertRows(ctx, tx, tx.b, *t, rows[t])
 			}
 			return writeLeadDays(ctx, tx, batch)
 		})

@@ -101,9 +101,10 @@ type inserter interface {
 	QueryPrepared(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-// insertRows stores ops set-based, perInsert rows per INSERT, each op
-// learning its outcome.
-func insertRows(ctx context.Context, q inserter, numbered bool, t insertTable, ops []rowInsert, perInsert int) {
+// insertRows stores ops set-based, as many rows per INSERT as b's dialect
+// takes, each op learning its outcome.
+func insertRows(ctx context.Context, q inserter, b *binder, t insertTable, ops []rowInsert) {
+	perInsert, numbered := b.rowsPerInsert(len(t.columns)), b.numbered
 	for len(ops) > 0 {
 		n := min(len(ops), perInsert)
 		chunk := ops[:n]
