@@ -13,6 +13,8 @@
 #                                        the revoke latency across three instances
 #        CALLS="healthz leads" bench/run.sh   only these calls (healthz first: the ratios are to it);
 #                                        the token flood runs only when token is among them
+#        BENCH_FLOOR=1 bench/run.sh      then the same rounds against bench/floor, net/http answering the
+#                                        same calls with the same bytes and no work: each ratio's ceiling
 #        ROUNDS=3 (default)              rounds in which every call runs between two runs of
 #                                        /healthz; a call's ratio is the median over rounds (p99: the worst)
 set -euo pipefail
@@ -148,18 +150,58 @@ ROUNDS=${ROUNDS:-3}
 # healthz, bearer, healthz, …), ROUNDS times over: a call's ratio in a round
 # is to the mean of the two runs beside it, and the figure reported is the
 # median over rounds (every round's ratio is printed beside it).
-measure() { # round scenario
+measure() { # round scenario, against $BASE into $results
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" -s "bench/$2.lua" "$BASE" >/dev/null
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "bench/$2.lua" "$BASE" | sed -n "s/^RESULT/$1/p" >>"$results"
 }
-for round in $(seq "$ROUNDS"); do
-  case " $CALLS " in *" healthz "*) measure "$round" healthz ;; esac
-  for scenario in $CALLS; do
-    [ "$scenario" = healthz ] && continue
-    measure "$round" "$scenario"
+rounds() { # every call ROUNDS times, each between two runs of /healthz
+  for round in $(seq "$ROUNDS"); do
     case " $CALLS " in *" healthz "*) measure "$round" healthz ;; esac
+    for scenario in $CALLS; do
+      [ "$scenario" = healthz ] && continue
+      measure "$round" "$scenario"
+      case " $CALLS " in *" healthz "*) measure "$round" healthz ;; esac
+    done
   done
-done
+}
+rounds
+
+table() { # results → the ratios table; fails when a target is missed
+  awk '
+    function median(s,   a, n, i, j, t) {
+      n = split(s, a, " ")
+      for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+      return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+    }
+    { c = $2 }
+    !(c in seen) { seen[c] = 1; order[++calls] = c }
+    { rps[c] = rps[c] " " $3; p50[c] = p50[c] " " $4; if ($5 > p99[c]) p99[c] = $5; bad[c] += $6; sock[c] += $7
+      line[NR] = c; val[NR] = $3 }
+    END {
+      target["healthz"]=1; target["token"]=0.85; target["bearer_key"]=0.9; target["signed_key"]=0.9; target["leads_post"]=0.3
+      # A call is to the mean of the /healthz runs beside it; /healthz to the
+      # mean of its round neighbours, which shows the drift alone.
+      for (i = 1; i <= NR; i++) {
+        if (line[i] == "healthz") {
+          if (line[i + 2] == "healthz") ratios["healthz"] = ratios["healthz"] " " sprintf("%.2f", 2 * val[i] / (val[i] + val[i + 2]))
+        } else if (line[i - 1] == "healthz" && line[i + 1] == "healthz") {
+          ratios[line[i]] = ratios[line[i]] " " sprintf("%.2f", 2 * val[i] / (val[i - 1] + val[i + 1]))
+        }
+      }
+      if (ratios["healthz"] == "") ratios["healthz"] = " 1.00"
+      printf "%-12s %10s %9s %9s %7s %7s %8s %10s  %s\n", "call", "req/s", "p50 ms", "p99 ms", "ratio", "target", "non-2xx", "sock err", "ratio by round"
+      fail = 0
+      for (k = 1; k <= calls; k++) {
+        c = order[k]
+        m = median(ratios[c])
+        ok = ((m >= target[c] || c == "healthz") && bad[c] == 0 && sock[c] == 0) ? "ok    " : "MISSED"
+        if (c == "healthz" && ok == "ok    ") ok = "drift:"
+        if (ok == "MISSED") fail = 1
+        printf "%-12s %10.0f %9.2f %9.2f %7.2f %7.2f %8d %10d  %s %s\n", c, median(rps[c]), median(p50[c]), p99[c], m, target[c], bad[c], sock[c], ok, ratios[c]
+      }
+      exit fail
+    }' "$1"
+}
 
 # Tokens are not stored: issuing a million must leave memory where it was.
 tokens_rss=
@@ -173,46 +215,30 @@ fi
 
 echo
 echo "keydesk API benchmark ($BACKEND): $CONNECTIONS connections, $THREADS wrk threads, $DURATION per call, $ROUNDS rounds, $(nproc) CPUs, 127.0.0.1"
-awk '
-  function median(s,   a, n, i, j, t) {
-    n = split(s, a, " ")
-    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
-    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-  }
-  { c = $2 }
-  !(c in seen) { seen[c] = 1; order[++calls] = c }
-  { rps[c] = rps[c] " " $3; p50[c] = p50[c] " " $4; if ($5 > p99[c]) p99[c] = $5; bad[c] += $6; sock[c] += $7
-    line[NR] = c; val[NR] = $3 }
-  END {
-    target["healthz"]=1; target["token"]=0.85; target["bearer_key"]=0.9; target["signed_key"]=0.9; target["leads_post"]=0.3
-    # A call is to the mean of the /healthz runs beside it; /healthz to the
-    # mean of its round neighbours, which shows the drift alone.
-    for (i = 1; i <= NR; i++) {
-      if (line[i] == "healthz") {
-        if (line[i + 2] == "healthz") ratios["healthz"] = ratios["healthz"] " " sprintf("%.2f", 2 * val[i] / (val[i] + val[i + 2]))
-      } else if (line[i - 1] == "healthz" && line[i + 1] == "healthz") {
-        ratios[line[i]] = ratios[line[i]] " " sprintf("%.2f", 2 * val[i] / (val[i - 1] + val[i + 1]))
-      }
-    }
-    if (ratios["healthz"] == "") ratios["healthz"] = " 1.00"
-    printf "%-12s %10s %9s %9s %7s %7s %8s %10s  %s\n", "call", "req/s", "p50 ms", "p99 ms", "ratio", "target", "non-2xx", "sock err", "ratio by round"
-    fail = 0
-    for (k = 1; k <= calls; k++) {
-      c = order[k]
-      m = median(ratios[c])
-      ok = ((m >= target[c] || c == "healthz") && bad[c] == 0 && sock[c] == 0) ? "ok    " : "MISSED"
-      if (c == "healthz" && ok == "ok    ") ok = "drift:"
-      if (ok == "MISSED") fail = 1
-      printf "%-12s %10.0f %9.2f %9.2f %7.2f %7.2f %8d %10d  %s %s\n", c, median(rps[c]), median(p50[c]), p99[c], m, target[c], bad[c], sock[c], ok, ratios[c]
-    }
-    exit fail
-  }' "$results" || status=$?
+table "$results" || status=$?
 if [ -n "${BENCH_PAGING:-}" ]; then
   echo "meanwhile an admin paged through Leads at: $(tail -n 3 "$work/pager.log" | sed -E 's/.*: //' | paste -sd, -)"
 fi
 # Memory: the server's resident set now and at its peak, after every scenario above.
 awk '/^VmRSS|^VmHWM/ { printf "%s %.0f MiB\n", ($1 == "VmHWM:" ? "server peak RSS:" : "server RSS now: "), $2/1024 }' "/proc/$server/status"
 [ -z "$tokens_rss" ] || echo "$tokens_rss"
+
+if [ -n "${BENCH_FLOOR:-}" ]; then
+  # The same rounds against bench/floor: net/http answering the same calls
+  # with the same bytes and no work, the ceiling of each ratio here.
+  go build -o "$work/floor" ./bench/floor
+  "$work/floor" -addr "127.0.0.1:$((PORT + 4))" 2>"$work/floor.log" &
+  others+=($!)
+  BASE=http://127.0.0.1:$((PORT + 4))
+  for _ in $(seq 100); do curl -fsS "$BASE/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+  results=$work/floor-results
+  : >"$results"
+  rounds
+  echo
+  echo "the same calls against bench/floor (net/http alone: the same bytes on the wire, fixed answers, no work):"
+  table "$results" || true
+  BASE=http://127.0.0.1:$PORT
+fi
 
 if [ "$BACKEND" = postgres ]; then
   # Two more instances on the same database; revokes go to the first one.
