@@ -61,7 +61,9 @@ func TestKeyListSearchFiltersAndPages(t *testing.T) {
 			[]string{`id="key-sections"`}, []string{"<html", `id="q"`}},
 		{"htmx history restore gets the page", b, "/settings/integrations?q=sync+4",
 			map[string]string{"HX-Request": "true", "HX-History-Restore-Request": "true"}, 10, []string{"<html", `id="q"`}, nil},
-		{"dealer", dealer, "/keys?q=sync+5", nil, 10, []string{"Sync 55", `href="/keys/`}, []string{"Create New Key", `data-testid="edit"`}},
+		{"dealer", dealer, "/keys?q=sync+5", nil, 10, []string{"Sync 55", `href="/keys/`}, []string{"Create New Key", `data-testid="edit"`, `data-testid="manage-keys"`}},
+		{"admin on the dealers' view is pointed to where keys are managed", b, "/keys?q=sync+5", nil, 10,
+			[]string{"Sync 55", `data-testid="manage-keys"`}, []string{"Create New Key", "Only admins can"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
