@@ -242,6 +242,7 @@ func TestKeyRowShowsActionsByRole(t *testing.T) {
 func TestKeyPageIsReadOnlyForDealers(t *testing.T) {
 	k := testKey("DMS Sync")
 	k.LastUsedAt = now.Add(-5 * 24 * time.Hour)
+	k.Settings.ExpiresAt = now.Add(7 * 24 * time.Hour)
 	events := []db.AuditEvent{{Action: db.AuditReveal, UserEmail: "ann@example.com", CreatedAt: now.Add(-time.Minute)}}
 	for _, admin := range []bool{true, false} {
 		d := render(t, KeyPage(KeyPageVM{Page: Page{Now: now, CSRF: "tok"}, Key: k, Admin: admin, Events: events}))
@@ -259,6 +260,9 @@ func TestKeyPageIsReadOnlyForDealers(t *testing.T) {
 		}
 		if got := textOf(d.one("session-expiry")); !strings.Contains(got, "48 hours") {
 			t.Errorf("expiry = %q", got)
+		}
+		if got := textOf(d.one("expires")); got != "2026-11-29 12:00:00 UTC (in 7 days)" {
+			t.Errorf("expires = %q", got)
 		}
 		if got := textOf(d.one("last-used")); got != "5 days ago" {
 			t.Errorf("last used = %q", got)
