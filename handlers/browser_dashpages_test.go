@@ -27,6 +27,22 @@ func fitsWidth(t *testing.T, ctx context.Context, page string) {
 	}
 }
 
+// nothingSpills fails the test when an element of the page's main content
+// reaches past the window's right edge, hidden by a scroller or not (code
+// blocks scroll on purpose and are left out), as an unbroken name would.
+func nothingSpills(t *testing.T, ctx context.Context, page string) {
+	t.Helper()
+	spill := eval[string](t, ctx, `(() => { const e = [...document.querySelectorAll("main *")].find(e => !e.closest("pre") &&
+		e.getBoundingClientRect().width > 0 && e.getBoundingClientRect().right > window.innerWidth + 1);
+		return e ? e.tagName + "." + e.className + ": " + (e.textContent || "").trim().slice(0, 40) : "" })()`)
+	if spill != "" {
+		t.Errorf("%s: %s reaches past the window's edge", page, spill)
+	}
+	if n := eval[int](t, ctx, `[...document.querySelectorAll(".chart-scroll")].filter(c => c.scrollLeft + c.clientWidth < c.scrollWidth - 1).length`); n > 0 {
+		t.Errorf("%s: %d charts wider than the screen do not show their latest hours", page, n)
+	}
+}
+
 // navOneLine fails the test when the main navigation's links do not all sit
 // on one line (what does not fit scrolls inside the bar).
 func navOneLine(t *testing.T, ctx context.Context, page string) {
@@ -50,6 +66,11 @@ func TestBrowserDashPages(t *testing.T) {
 		postLead(app, tok, strings.NewReplacer("Ann", name, "ann@", fmt.Sprintf("lead%d@", i)).Replace(goodLead))
 	}
 	sandbox, _ := app.key(f.acc, f.admin, "Sandbox website form with a long name", db.DigitalRequests, keys.Test, db.LicenseLeads)
+	// What integrations may send with no space in it: a 64-character key name,
+	// a 100-character first name, a 120-character email, a 64-character make.
+	app.key(f.acc, f.admin, strings.Repeat("K", 64), db.Integration, keys.Live, db.LicenseLeads)
+	postLead(app, tok, `{"contact": {"first_name": "`+strings.Repeat("B", 100)+`", "email": "`+strings.Repeat("c", 108)+`@example.com"},
+		"vehicle": {"make": "`+strings.Repeat("M", 64)+`"}}`)
 	admin := app.browser().login(f.admin.Email)
 	edit := validKeyForm("CRM (old)", db.Integration)
 	edit.Del("type")
@@ -61,6 +82,7 @@ func TestBrowserDashPages(t *testing.T) {
 
 	pages := []struct{ name, path, ready string }{
 		{"landing", "/", `[data-testid=stats]`},
+		{"integrations", "/settings/integrations", `[data-testid=section-integration]`},
 		{"users", "/settings/users", `[data-testid=people]`},
 		{"user-reset", userURL(f.admin.ID+2, "reset"), `[data-testid=reset-confirm]`},
 		{"leads", "/leads", `[data-testid=leads-table]`},
@@ -76,6 +98,7 @@ func TestBrowserDashPages(t *testing.T) {
 			step(t, ctx, "open "+p.path, chromedp.Navigate(base+p.path), chromedp.WaitVisible(chromedp.CSS(p.ready)))
 			fitsWidth(t, ctx, p.name+" at "+w.name)
 			navOneLine(t, ctx, p.name+" at "+w.name)
+			nothingSpills(t, ctx, p.name+" at "+w.name)
 			screenshot(t, ctx, "dp-"+p.name+"-"+w.name)
 		}
 	}

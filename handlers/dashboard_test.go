@@ -45,6 +45,11 @@ func TestLoginAndRoles(t *testing.T) {
 		{"dealer refused integrations", "dealer@acme.test", "/settings/integrations", http.StatusForbidden},
 		{"dealer refused audit", "dealer@acme.test", "/settings/audit", http.StatusForbidden},
 		{"dealer refused new key form", "dealer@acme.test", "/settings/integrations/keys/new?type=integration", http.StatusForbidden},
+		{"dealer gets 404 for an unknown page", "dealer@acme.test", "/nope", http.StatusNotFound},
+		{"dealer gets 404 for an unknown settings page", "dealer@acme.test", "/settings/nope", http.StatusNotFound},
+		{"admin gets 404 for an unknown page", "admin@acme.test", "/nope", http.StatusNotFound},
+		{"anonymous to an unknown page goes to sign-in", "", "/nope", http.StatusSeeOther},
+		{"the browser's icon request finds the icon", "", "/favicon.ico", http.StatusMovedPermanently},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,9 +1,12 @@
 package handlers
 
 import (
+	"net/http"
+
 	"github.com/labstack/echo/v4"
 
 	"keydesk/db"
+	"keydesk/static"
 	"keydesk/web"
 )
 
@@ -80,6 +83,15 @@ func (h *Handlers) Routes(e *echo.Echo) {
 	admin.POST("/settings/users/:id/enable", h.userEnable)
 	admin.GET("/settings/users/:id/reset", h.userResetConfirm)
 	admin.POST("/settings/users/:id/reset", h.userReset)
+
+	// A path no route knows is 404 for every signed-in user: without this the
+	// admin group's catch-all (Echo registers one per group with middleware)
+	// would answer a dealer 403 "admins only" for a page that does not exist.
+	user.RouteNotFound("/*", echo.NotFoundHandler)
+	// Browsers ask for /favicon.ico on their own; the pages name the icon.
+	e.GET("/favicon.ico", func(c echo.Context) error {
+		return c.Redirect(http.StatusMovedPermanently, static.Path("favicon.svg"))
+	})
 
 	h.routeNames = routeNamesOf(e)
 }

@@ -148,12 +148,19 @@
     if (e.target.matches && e.target.matches("[data-count]")) count(e.target);
   });
 
-  document.addEventListener("htmx:load", (e) => localTimes(e.detail.elt));
+  // newestInView scrolls each chart that is wider than its screen to its right
+  // end, where the latest hours are.
+  function newestInView(root) {
+    root.querySelectorAll(".chart-scroll").forEach((c) => { c.scrollLeft = c.scrollWidth; });
+  }
+
+  document.addEventListener("htmx:load", (e) => { localTimes(e.detail.elt); newestInView(e.detail.elt); });
   document.addEventListener("keydesk:close", closeModal);
   document.addEventListener("keydesk:toast", (e) => toast(e.detail && e.detail.value));
 
   document.addEventListener("DOMContentLoaded", () => {
     localTimes(document);
+    newestInView(document);
     // On a narrow screen the navigation scrolls sideways: show where we are.
     const nav = document.querySelector("nav.nav"), here = nav && nav.querySelector("a.active");
     if (here && nav.scrollWidth > nav.clientWidth) nav.scrollLeft += here.getBoundingClientRect().left - nav.getBoundingClientRect().left - (nav.clientWidth - here.offsetWidth) / 2;

@@ -1,4 +1,4 @@
-// Package static holds the embedded CSS, JavaScript and the vendored htmx
+// Package static holds the embedded CSS, JavaScript, the icon and the vendored htmx
 // (htmx.org 2.0.11, dist/htmx.min.js from the npm package).
 package static
 
@@ -12,7 +12,7 @@ import (
 // HTMXVersion is the vendored htmx release.
 const HTMXVersion = "2.0.11"
 
-//go:embed *.css *.js
+//go:embed *.css *.js *.svg
 var FS embed.FS
 
 var versions = func() map[string]string {
