@@ -126,8 +126,19 @@ func TestCSRFIsRequired(t *testing.T) {
 	}
 	// Signing in again starts a new session: the old token no longer works.
 	b.login("admin@acme.test")
-	if res := b.do("POST", "/settings/integrations/keys", form, map[string]string{"X-CSRF-Token": token}); res.status != http.StatusForbidden {
-		t.Errorf("stale token after a new sign-in: status %d", res.status)
+	if res := b.do("POST", "/settings/integrations/keys", form, map[string]string{"X-CSRF-Token": token}); res.status != http.StatusForbidden ||
+		res.header.Get("KD-CSRF-Token") != "" {
+		t.Errorf("stale token after a new sign-in: status %d, renewed token %q", res.status, res.header.Get("KD-CSRF-Token"))
+	}
+	// From htmx (a page made before the new sign-in) the refusal hands over
+	// the session's current token, so the form can be sent again unreloaded.
+	res = b.do("POST", "/settings/integrations/keys", form, map[string]string{"X-CSRF-Token": token, "HX-Request": "true"})
+	if current := b.csrf("/settings/integrations"); res.status != http.StatusForbidden || res.header.Get("KD-CSRF-Token") != current {
+		t.Errorf("stale token from htmx: status %d, renewed %q, want the current token", res.status, res.header.Get("KD-CSRF-Token"))
+	}
+	// Nobody signed in gets no token that way.
+	if res := app.browser().do("POST", "/settings/integrations/keys", form, map[string]string{"X-CSRF-Token": token, "HX-Request": "true"}); res.header.Get("KD-CSRF-Token") != "" {
+		t.Errorf("anonymous: renewed token %q", res.header.Get("KD-CSRF-Token"))
 	}
 	ks, _ := app.db.APIKeys(context.Background(), 1, db.DigitalRequests)
 	if len(ks) != 1 {

@@ -16,13 +16,19 @@
     }
   }
 
-  function toast(message) {
+  // toast shows a short message; one about a failure stays longer. An open
+  // modal sits in the browser's top layer, above any z-index, so the toast
+  // moves into it while it is open and back to the page when it closes.
+  function toast(message, failure) {
     const t = document.getElementById("toast");
     if (!t || !message) return;
+    const m = modal();
+    const host = m && m.open ? m : document.body;
+    if (t.parentElement !== host) host.appendChild(t);
     t.textContent = message;
     t.classList.add("show");
     clearTimeout(t._timer);
-    t._timer = setTimeout(() => t.classList.remove("show"), 4000);
+    t._timer = setTimeout(() => t.classList.remove("show"), failure ? 10000 : 4000);
   }
 
   async function copy(button) {
@@ -157,6 +163,7 @@
   document.addEventListener("htmx:load", (e) => { localTimes(e.detail.elt); newestInView(e.detail.elt); });
   document.addEventListener("keydesk:close", closeModal);
   document.addEventListener("keydesk:toast", (e) => toast(e.detail && e.detail.value));
+  document.addEventListener("keydesk:alert", (e) => toast(e.detail && e.detail.value, true));
 
   document.addEventListener("DOMContentLoaded", () => {
     localTimes(document);
@@ -174,6 +181,8 @@
         return;
       }
       m.allowClose = false;
+      const t = document.getElementById("toast");
+      if (t && t.parentElement === m) document.body.appendChild(t);
       // Empty the modal when it closes, so a secret shown in it does not linger in the page.
       body().innerHTML = "";
     });
@@ -187,11 +196,23 @@
   });
 
   document.addEventListener("htmx:responseError", (e) => {
-    const status = e.detail.xhr.status;
-    if (status === 403) toast("You are not allowed to do that, or the page has expired. Reload and try again.");
-    else if (status === 413) toast("That was too large to send (over 1 MiB).");
-    else if (status >= 500) toast("Something went wrong on our side. Try again in a moment.");
-    else toast("That did not work (" + status + "). Reload the page and try again.");
+    const xhr = e.detail.xhr, status = xhr.status;
+    // An ended session's answer names what to do in its own toast (the
+    // HX-Trigger header, shown before this event): do not talk over it.
+    if (status === 401 && xhr.getResponseHeader("HX-Trigger")) return;
+    // Signed in again in another tab since this page loaded: take the new
+    // token, so sending the form once more works (the answer's own alert says so).
+    const renewed = status === 403 && xhr.getResponseHeader("KD-CSRF-Token");
+    if (renewed) {
+      document.body.setAttribute("hx-headers", JSON.stringify({ "X-CSRF-Token": renewed }));
+      document.querySelectorAll("input[name=_csrf]").forEach((i) => { i.value = renewed; });
+      return;
+    }
+    if (status === 401) toast("Your session has ended. Sign in again in another tab, then send this again: what you typed is still here.", true);
+    else if (status === 403) toast("You are not allowed to do that, or the page has expired. Reload and try again.", true);
+    else if (status === 413) toast("That was too large to send (over 1 MiB).", true);
+    else if (status >= 500) toast("Something went wrong on our side. Try again in a moment.", true);
+    else toast("That did not work (" + status + "). Reload the page and try again.", true);
   });
-  document.addEventListener("htmx:sendError", () => toast("keydesk could not be reached. Check your connection."));
+  document.addEventListener("htmx:sendError", () => toast("keydesk could not be reached. Check your connection: what you typed is still here.", true));
 })();

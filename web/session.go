@@ -23,6 +23,9 @@ const (
 	CSRFField = "_csrf"
 	// CSRFHeader is the header htmx sends the CSRF token in.
 	CSRFHeader = "X-CSRF-Token"
+	// CSRFRenewHeader carries the session's token on an htmx request refused
+	// for an old one, when the user has signed in again since the page loaded.
+	CSRFRenewHeader = "KD-CSRF-Token"
 )
 
 // Session lifetimes: idle for at most IdleTimeout, alive for at most MaxAge.
@@ -187,6 +190,15 @@ func CSRF(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		want := CSRFToken(c)
 		if want == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+			if _, signedIn := CurrentViewer(c); signedIn && want != "" && IsHTMX(c) {
+				// The page was made before its user signed in again (in another
+				// tab, after the session ended): hand its script the current
+				// token, so what was typed can be sent again without a reload.
+				// Only same-origin pages get here (CrossOrigin runs first), and
+				// every page they load carries the same token.
+				c.Response().Header().Set(CSRFRenewHeader, want)
+				c.Response().Header().Set(HXTrigger, `{"keydesk:alert":"You are signed in again. Send this once more: nothing was saved yet, and what you typed is still here."}`)
+			}
 			return echo.NewHTTPError(http.StatusForbidden,
 				"This form has expired or was not sent by keydesk. Go back, reload the page and try again.")
 		}
@@ -205,7 +217,7 @@ func RequireUser(next echo.HandlerFunc) echo.HandlerFunc {
 		if IsHTMX(c) {
 			if r.Method != http.MethodGet {
 				// Leave the form as it is, with what was typed, and say how to go on.
-				c.Response().Header().Set(HXTrigger, `{"keydesk:toast":"Your session has ended. Sign in again in another tab, then send this again: what you typed is still here."}`)
+				c.Response().Header().Set(HXTrigger, `{"keydesk:alert":"Your session has ended. Sign in again in another tab, then send this again: what you typed is still here."}`)
 				return c.NoContent(http.StatusUnauthorized)
 			}
 			c.Response().Header().Set(HXRedirect, loginURL(pathOf(r.Header.Get(HXCurrentURL))))
