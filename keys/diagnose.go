@@ -62,6 +62,8 @@ const (
 	FindingTrailingLine   = "trailing_newline"
 	FindingBodyChanged    = "body_changed"
 	FindingUnreadableMAC  = "unreadable_signature"
+	FindingMACLength      = "signature_length"
+	FindingBadTimestamp   = "timestamp_format"
 	FindingNoCommonReason = "no_common_mistake"
 )
 
@@ -113,9 +115,12 @@ func DiagnoseSignature(a SignedAttempt, secret string, others []OtherSecret) Sig
 		d.Skew, d.SkewKnown = a.Received.Sub(at).Round(time.Second), true
 	}
 
+	if at.IsZero() {
+		d.add(FindingBadTimestamp, badTimestamp(a.Timestamp, want))
+	}
 	mac, format := readMAC(a.Token)
 	if format == "" {
-		d.add(FindingUnreadableMAC, fmt.Sprintf("API-Token must be the 64 lower-case hex characters of the HMAC-SHA256; %d characters were sent that are neither hex nor base64 of it.", len(a.Token)))
+		d.add(unreadableMAC(a.Token))
 	}
 	var match *candidate
 	if mac != nil {
@@ -219,6 +224,61 @@ func readTimestamp(s string) (time.Time, string) {
 		}
 	}
 	return time.Time{}, ""
+}
+
+// badTimestamp says what is wrong with an API-Timestamp that could not be
+// read as a time at all; want is the server's clock in the right form.
+func badTimestamp(sent, want string) string {
+	if sent == "" {
+		return "API-Timestamp was missing or empty: send the time of signing in UTC, e.g. " + want + ", and sign that same text."
+	}
+	return fmt.Sprintf("API-Timestamp %q is not a time keydesk can read: send UTC as YYYY-MM-DDTHH:MM:SSZ (e.g. %s), "+
+		"exactly as in the signed text.", clip(sent, 40), want)
+}
+
+// unreadableMAC says what an API-Token that is no HMAC-SHA256 looks like:
+// empty, hex or base64 of the wrong length (a truncated MAC, or another
+// hash), or neither.
+func unreadableMAC(s string) (string, string) {
+	const must = "API-Token must be the HMAC-SHA256 of the signed text as 64 lower-case hex characters"
+	if s == "" {
+		return FindingUnreadableMAC, "API-Token was missing or empty. " + must + "."
+	}
+	if strings.Trim(s, "0123456789abcdefABCDEF") == "" {
+		return FindingMACLength, fmt.Sprintf("%s; %d hex characters (%d bytes) were sent%s.", must, len(s), len(s)/2, otherHash(len(s)/2))
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(s); err == nil && len(s) >= 8 {
+			return FindingMACLength, fmt.Sprintf("%s; %d characters of base64 (%d bytes) were sent%s.", must, len(s), len(b), otherHash(len(b)))
+		}
+	}
+	return FindingUnreadableMAC, fmt.Sprintf("%s; %d characters were sent that are neither hex nor base64.", must, len(s))
+}
+
+// otherHash names what a MAC of n bytes usually is, when it is not SHA-256's 32.
+func otherHash(n int) string {
+	switch n {
+	case 16:
+		return ": that is the length of an MD5, not SHA-256"
+	case 20:
+		return ": that is the length of a SHA-1, not SHA-256"
+	case 48:
+		return ": that is the length of a SHA-384, not SHA-256"
+	case 64:
+		return ": that is the length of a SHA-512, not SHA-256"
+	}
+	if n < 32 {
+		return ": it looks cut short; send all 32 bytes"
+	}
+	return ""
+}
+
+// clip shortens what a client sent to n characters for a message.
+func clip(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
 }
 
 // readMAC reads API-Token as lower-case hex, other hex or base64.

@@ -68,7 +68,15 @@ func TestDiagnoseSignature(t *testing.T) {
 			FindingV1UnderV2, "version 1 text", 0, ""},
 		{"another secret altogether", iso, hexOf("kds_live_someone-else", slug+":"+key+"@"+iso), "",
 			FindingNoCommonReason, slug + ":" + key + "@" + iso, 0, ""},
-		{"garbage", iso, "not-a-mac", "", FindingUnreadableMAC, "9 characters", 0, ""},
+		{"garbage", iso, "not-a-mac", "", FindingUnreadableMAC, "9 characters were sent that are neither hex nor base64", 0, ""},
+		{"no API-Token", iso, "", "", FindingUnreadableMAC, "missing or empty", 0, ""},
+		{"a short hex string", iso, "deadbeef", "", FindingMACLength, "8 hex characters (4 bytes) were sent: it looks cut short", 0, ""},
+		{"a truncated MAC", iso, hexOf(secret, slug+":"+key+"@"+iso)[:40], "", FindingMACLength, "40 hex characters (20 bytes) were sent: that is the length of a SHA-1", 0, ""},
+		{"a MAC missing its last character", iso, hexOf(secret, slug+":"+key+"@"+iso)[:63], "", FindingMACLength, "63 hex characters (31 bytes) were sent: it looks cut short", 0, ""},
+		{"an HMAC-SHA512", iso, strings.Repeat("ab", 64), "", FindingMACLength, "(64 bytes) were sent: that is the length of a SHA-512", 0, ""},
+		{"base64 of an MD5", iso, base64.StdEncoding.EncodeToString(make([]byte, 16)), "", FindingMACLength, "24 characters of base64 (16 bytes) were sent: that is the length of an MD5", 0, ""},
+		{"a timestamp in no known form", "yesterday 5pm", hexOf(secret, slug+":"+key+"@yesterday 5pm"), "", FindingBadTimestamp, `"yesterday 5pm" is not a time keydesk can read: send UTC as YYYY-MM-DDTHH:MM:SSZ (e.g. ` + iso, 0, ""},
+		{"no timestamp", "", hexOf(secret, slug+":"+key+"@"), "", FindingBadTimestamp, "missing or empty", 0, ""},
 		{"a right signature", iso, hexOf(secret, slug+":"+key+"@"+iso), "", FindingMatches, "another reason", 0, ""},
 	}
 	for _, tt := range tests {
