@@ -76,6 +76,8 @@ func TestLeadValidation(t *testing.T) {
 		{"control character", `{"contact":{"last_name":"Lee\u0007","phone":"5550102030"}}`, []string{"contact.last_name"}},
 		{"long message", `{"contact":{"last_name":"Lee","phone":"5550102030"},"message":"` + strings.Repeat("x", 4001) + `"}`, []string{"message"}},
 		{"unknown field", `{"contact":{"last_name":"Lee","phone":"5550102030"},"budget":1}`, []string{"budget"}},
+		{"unknown field in vehicle", `{"contact":{"last_name":"Lee","phone":"5550102030"},"vehicle":{"make":"Honda","colour":"red"}}`, []string{"vehicle.colour"}},
+		{"unknown field in contact", `{"contact":{"last_name":"Lee","phone":"5550102030","nickname":"Al"}}`, []string{"contact.nickname"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
