@@ -337,6 +337,13 @@ func TestEndAllTokensKeepsTheKey(t *testing.T) {
 		t.Fatalf("token ended by a refused request: %d", res.status)
 	}
 	admin := app.browser().login(f.admin.Email)
+	// End all tokens asks first; asking ends nothing.
+	if res := admin.get(path + "?back=key"); res.status != 200 || !strings.Contains(res.body, `data-testid="confirm-end-tokens"`) {
+		t.Fatalf("end-tokens confirmation: %d", res.status)
+	}
+	if res := app.call("GET", "/api/v1/key", "", "", bearer(old)); res.status != 200 {
+		t.Fatalf("token ended by the confirmation: %d", res.status)
+	}
 	if res := admin.post("/settings/integrations", path, url.Values{}); res.status != 303 {
 		t.Fatalf("end tokens: %d %s", res.status, res.body)
 	}

@@ -73,3 +73,51 @@ func TestBrowserRollWithGrace(t *testing.T) {
 	}
 	screenshot(t, ctx, "lifecycle-04-revoked")
 }
+
+// TestBrowserPauseAndEndTokensAskFirst: on a phone, Pause and End all tokens
+// open a confirmation saying what happens to the key's clients; Cancel
+// changes nothing, the confirming button does, and Resume is one click.
+func TestBrowserPauseAndEndTokensAskFirst(t *testing.T) {
+	ctx := newBrowser(t)
+	app := newTestApp(t)
+	f := app.apiFixture("acme")
+	base := app.srv.URL
+	page := fmt.Sprintf("%s/settings/integrations/keys/%d", base, f.rw.ID)
+	tok := app.token(f.rw.PublicKey, f.rwSecret)
+	step(t, ctx, "set the window to a phone", emulate(390, 844))
+	signIn(t, ctx, base, "admin@acme.test")
+	step(t, ctx, "ask to end all tokens, then cancel",
+		chromedp.Navigate(page),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=key-page]`)),
+		clickHX(`[data-testid=key-actions] [data-testid=end-tokens]`),
+		chromedp.WaitVisible(chromedp.CSS(`#modal[open] [data-testid=end-tokens-explained]`)),
+	)
+	windowShot(t, ctx, "lifecycle-05-end-tokens-confirm-390")
+	step(t, ctx, "cancel", chromedp.Click(chromedp.CSS(`#modal [data-testid=cancel]`)), chromedp.WaitNotPresent(chromedp.CSS(`#modal[open]`)))
+	if r := app.call("GET", "/api/v1/key", "", "", bearer(tok)); r.status != http.StatusOK {
+		t.Fatalf("a token after Cancel: %d", r.status)
+	}
+	step(t, ctx, "ask to pause",
+		clickHX(`[data-testid=key-actions] [data-testid=pause]`),
+		chromedp.WaitVisible(chromedp.CSS(`#modal[open] [data-testid=pause-explained]`)),
+	)
+	if !eval[bool](t, ctx, `document.activeElement?.dataset.testid === "cancel"`) {
+		t.Error("the pause confirmation does not focus Cancel")
+	}
+	windowShot(t, ctx, "lifecycle-06-pause-confirm-390")
+	step(t, ctx, "pause",
+		chromedp.Click(chromedp.CSS(`#modal [data-testid=confirm-pause]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=key-actions] [data-testid=resume]`)),
+	)
+	if s := text(t, ctx, `[data-testid=key-page] .badges`); !strings.Contains(s, "Paused") {
+		t.Errorf("badges %q after pausing", s)
+	}
+	expectError(t, app.call("GET", "/api/v1/key", "", "", bearer(tok)), http.StatusUnauthorized, "key_paused")
+	step(t, ctx, "resume in one click",
+		chromedp.Click(chromedp.CSS(`[data-testid=key-actions] [data-testid=resume]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=key-actions] [data-testid=pause]`)),
+	)
+	if r := app.call("GET", "/api/v1/key", "", "", bearer(app.token(f.rw.PublicKey, f.rwSecret))); r.status != http.StatusOK {
+		t.Errorf("a new token after Resume: %d", r.status)
+	}
+}

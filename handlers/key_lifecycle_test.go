@@ -151,6 +151,20 @@ func TestPauseAndResume(t *testing.T) {
 		t.Errorf("another account's key: %d", res.status)
 	}
 	oldToken := app.token(f.rw.PublicKey, f.rwSecret)
+	// The key page's Pause asks first; asking changes nothing.
+	if page := b.get(fmt.Sprintf("/settings/integrations/keys/%d", f.rw.ID)); !strings.Contains(page.body, `href="`+pause+`?back=key"`) {
+		t.Error("the key page's Pause does not open its confirmation")
+	}
+	if res := b.get(pause + "?back=key"); res.status != http.StatusOK || !strings.Contains(res.body, `data-testid="confirm-pause"`) ||
+		!strings.Contains(res.body, "key_paused") {
+		t.Fatalf("pause confirmation: %d", res.status)
+	}
+	if res := dealer.get(pause); res.status != http.StatusForbidden {
+		t.Errorf("dealer pause confirmation: %d", res.status)
+	}
+	if r := app.call("GET", "/api/v1/key", "", "", bearer(oldToken)); r.status != http.StatusOK {
+		t.Fatalf("the key stopped working on the confirmation alone: %d", r.status)
+	}
 	if res := b.post("/settings/integrations", pause, nil); res.status != http.StatusSeeOther {
 		t.Fatalf("pause: %d", res.status)
 	}

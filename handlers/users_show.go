@@ -115,6 +115,19 @@ func (h *Handlers) userChange(c echo.Context, done string, change func(id int64)
 	return c.Redirect(http.StatusSeeOther, "/settings/users?done="+done+"&user="+idParam(u.ID))
 }
 
+// userDisableConfirm asks before a person is signed out everywhere and locked out.
+func (h *Handlers) userDisableConfirm(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	u, err := h.db.AccountUser(c.Request().Context(), viewer(c).Account.ID, id)
+	if err != nil {
+		return userNotFoundAs404(err)
+	}
+	return web.Render(c, http.StatusOK, views.UserDisable(views.UserConfirmVM{Page: page(c, "Disable "+u.Email, "users"), Person: u}))
+}
+
 func (h *Handlers) userResetConfirm(c echo.Context) error {
 	id, err := pathID(c)
 	if err != nil {
@@ -124,7 +137,7 @@ func (h *Handlers) userResetConfirm(c echo.Context) error {
 	if err != nil {
 		return userNotFoundAs404(err)
 	}
-	return web.Render(c, http.StatusOK, views.UserReset(views.UserResetVM{Page: page(c, "Reset sign-in", "users"), Person: u}))
+	return web.Render(c, http.StatusOK, views.UserReset(views.UserConfirmVM{Page: page(c, "Reset sign-in", "users"), Person: u}))
 }
 
 // userReset ends a person's password and sessions and shows a new invite link, once.

@@ -93,6 +93,17 @@ func TestUsersInviteAcceptAndChanges(t *testing.T) {
 	if r := pat.get("/settings/users"); r.status != http.StatusOK {
 		t.Errorf("new admin on Users: %d", r.status)
 	}
+	// Disable asks first, naming the person; asking changes nothing.
+	if r := b.get("/settings/users"); !strings.Contains(r.body, `href="`+userURL(u.ID, "disable")+`"`) {
+		t.Error("Users' Disable does not open its confirmation")
+	}
+	if r := b.get(userURL(u.ID, "disable")); r.status != http.StatusOK || !strings.Contains(r.body, "Disable pat@acme.test?") ||
+		!strings.Contains(r.body, `data-testid="disable-submit"`) {
+		t.Fatalf("disable confirmation: %d", r.status)
+	}
+	if r := pat.get("/settings/users"); r.status != http.StatusOK {
+		t.Fatalf("disabled by the confirmation alone: %d", r.status)
+	}
 	// Disabled: refused on the next request, and cannot sign in.
 	if r := b.post("/settings/users", userURL(u.ID, "disable"), nil); r.status != http.StatusSeeOther {
 		t.Fatalf("disable: %d", r.status)
@@ -176,6 +187,9 @@ func TestUsersLastAdminAndAccess(t *testing.T) {
 			t.Errorf("%s: %d, want %d", tt.name, r.status, tt.status)
 		}
 	}
+	if r := b.get(userURL(otherAdmin.ID, "disable")); r.status != http.StatusNotFound {
+		t.Errorf("another account's person's disable confirmation: %d", r.status)
+	}
 	if r := b.post("/settings/users", userURL(admin.ID, "disable"), nil); !strings.Contains(r.body, "last active admin") {
 		t.Error("the refusal does not say why")
 	}
@@ -188,7 +202,7 @@ func TestUsersLastAdminAndAccess(t *testing.T) {
 	// Dealers get 403 on all of it, whatever they send.
 	for _, p := range []struct{ method, path string }{
 		{"GET", "/settings/users"}, {"POST", "/settings/users"}, {"POST", userURL(admin.ID, "role")},
-		{"POST", userURL(admin.ID, "disable")}, {"POST", userURL(admin.ID, "enable")},
+		{"GET", userURL(admin.ID, "disable")}, {"POST", userURL(admin.ID, "disable")}, {"POST", userURL(admin.ID, "enable")},
 		{"GET", userURL(admin.ID, "reset")}, {"POST", userURL(admin.ID, "reset")},
 	} {
 		var r response

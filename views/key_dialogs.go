@@ -29,7 +29,7 @@ func (vm KeyCreatedVM) title() string {
 type KeyConfirmVM struct {
 	Page      Page
 	Key       db.APIKey
-	Action    string // "revoke", "roll", "quarantine" or "end-quarantine"
+	Action    string // "revoke", "roll", "pause", "end-tokens", "quarantine" or "end-quarantine"
 	BackToKey bool   // opened from the key's page, which the action returns to
 	// Parked is how many leads the key has parked (end-quarantine).
 	Parked int
@@ -56,6 +56,10 @@ func (vm KeyConfirmVM) title() string {
 		return "Quarantine key"
 	case "end-quarantine":
 		return "End quarantine"
+	case "pause":
+		return "Pause key"
+	case "end-tokens":
+		return "End all tokens"
 	}
 	return "Revoke key"
 }
@@ -69,6 +73,16 @@ func (vm KeyConfirmVM) parkedCount() string {
 		return "more than " + strconv.Itoa(db.MaxParkedCount) + " parked leads"
 	}
 	return strconv.Itoa(vm.Parked) + " parked leads"
+}
+
+// confirmClass is the confirming button's look: red for what stops a key's
+// clients, blue for what they carry on through.
+func (vm KeyConfirmVM) confirmClass() string {
+	switch vm.Action {
+	case "quarantine", "end-tokens":
+		return "btn btn-primary"
+	}
+	return "btn btn-danger"
 }
 
 func (vm KeyConfirmVM) cancel() string { return backPath(vm.Key.ID, vm.BackToKey) }

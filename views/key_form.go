@@ -99,6 +99,15 @@ func backPath(id int64, toKey bool) string {
 	return "/settings/integrations"
 }
 
+// backQuery is the query that makes a dialog opened from a key's page
+// return there: "?back=key", or nothing from the list.
+func backQuery(toKey bool) string {
+	if toKey {
+		return "?back=key"
+	}
+	return ""
+}
+
 // field is the props of a text field of the form.
 func (vm KeyFormVM) field(name, label, value, help string) FieldProps {
 	return FieldProps{ID: "f-" + name, Name: name, Label: label, Value: value, Help: help,
