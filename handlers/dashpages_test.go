@@ -69,8 +69,13 @@ func TestLeadsPageSearchFiltersAndLead(t *testing.T) {
 			t.Errorf("/leads?%s: %q, want %q", tt.query, got, tt.want)
 		}
 	}
-	if r := b.get("/leads?key=x"); r.status != http.StatusBadRequest {
-		t.Errorf("a key that is not an id: %d", r.status)
+	// A link's key that is not an id, or no key of this account's, lists
+	// nothing and says why under the Key field.
+	for _, q := range []string{"key=x", "key=-3", "key=" + idParam(other.write.ID)} {
+		r := b.get("/leads?" + q)
+		if r.status != http.StatusOK || !strings.Contains(r.body, "The link names no key of this account") || len(leadLink.FindAllString(r.body, -1)) != 0 {
+			t.Errorf("/leads?%s: %d, want the page with the Key field's message and no lead", q, r.status)
+		}
 	}
 
 	m := leadLink.FindStringSubmatch(b.get("/leads?mode=live&q=ann@example.com").body)

@@ -59,11 +59,15 @@ func (h *Handlers) keyFilter(c echo.Context) (views.KeyFilterVM, error) {
 		}
 	} else {
 		id, err := queryID(c, "key")
-		if err != nil || id == 0 {
-			return views.KeyFilterVM{}, err
+		if err != nil {
+			// A link edited by hand: say so on the page, as for a key of no account's.
+			return views.KeyFilterVM{ID: -1, Missing: true, FromLink: true}, nil
+		}
+		if id == 0 {
+			return views.KeyFilterVM{}, nil
 		}
 		if ref, err = h.db.KeyRefByID(c.Request().Context(), acc, id); errors.Is(err, db.ErrNotFound) {
-			return views.KeyFilterVM{ID: -1, Missing: true}, nil
+			return views.KeyFilterVM{ID: -1, Missing: true, FromLink: true}, nil
 		}
 	}
 	if err != nil {
