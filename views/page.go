@@ -56,6 +56,11 @@ func relTime(t, now time.Time) string {
 		d = -d
 	}
 	const day = 24 * time.Hour
+	if future {
+		// A time ahead is rounded to its unit, not cut down: an expiry set
+		// to 7 days a minute ago is "in 7 days", not "in 6 days".
+		d = d.Round(relUnit(d))
+	}
 	var n int
 	var unit string
 	switch {
@@ -65,7 +70,7 @@ func relTime(t, now time.Time) string {
 		n, unit = int(d/time.Minute), "min"
 	case d < day:
 		n, unit = int(d/time.Hour), "h"
-	case d < 30*day:
+	case d < 31*day:
 		n, unit = int(d/day), "day"
 	case d < 365*day:
 		n, unit = int(d/(30*day)), "month"
@@ -80,6 +85,22 @@ func relTime(t, now time.Time) string {
 		return "in " + s
 	}
 	return s + " ago"
+}
+
+// relUnit is the unit relTime counts d in.
+func relUnit(d time.Duration) time.Duration {
+	const day = 24 * time.Hour
+	switch {
+	case d < time.Hour:
+		return time.Minute
+	case d < day:
+		return time.Hour
+	case d < 31*day:
+		return day
+	case d < 365*day:
+		return 30 * day
+	}
+	return 365 * day
 }
 
 func typeLabel(t db.KeyType) string {

@@ -276,6 +276,35 @@ func TestKeyPageIsReadOnlyForDealers(t *testing.T) {
 	}
 }
 
+func TestKeyRowSaysWhenItStops(t *testing.T) {
+	retiring := testKey("Old Sync")
+	retiring.Retire = db.Retirement{ReplacedBy: 8, Window: time.Hour, Deadline: now.Add(7 * 24 * time.Hour), At: now.Add(3 * time.Hour)}
+	waiting := retiring
+	waiting.Retire.At = time.Time{}
+	expiring := testKey("Website")
+	expiring.Settings.ExpiresAt = now.Add(5 * 24 * time.Hour)
+	cases := []struct {
+		name string
+		key  db.APIKey
+		want string
+	}{
+		{"retiring, countdown started", retiring, "ends in 3 h"},
+		{"retiring, new key not used yet", waiting, "ends in 7 days at the latest"},
+		{"expiring soon", expiring, "expires in 5 days"},
+		{"active", testKey("DMS Sync"), ""},
+	}
+	for _, tc := range cases {
+		d := renderIn(t, KeyRow(KeyRowVM{Key: tc.key, Admin: true, Now: now}), "<table><tbody>", "</tbody></table>")
+		got := ""
+		if ns := d.byTestID("status-until"); len(ns) == 1 {
+			got = textOf(ns[0])
+		}
+		if got != tc.want {
+			t.Errorf("%s: status says %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
 func TestConfirmationFocusesCancel(t *testing.T) {
 	d := render(t, KeyConfirmModal(KeyConfirmVM{Key: testKey("DMS Sync"), Action: "revoke", BackToKey: true}))
 	cancel := d.one("cancel")
@@ -310,6 +339,10 @@ func TestWhen(t *testing.T) {
 		{now.Add(-5 * time.Hour), "5 h ago"},
 		{now.Add(-24 * time.Hour), "1 day ago"},
 		{now.Add(5 * 24 * time.Hour), "in 5 days"},
+		{now.Add(7*24*time.Hour - time.Minute), "in 7 days"},
+		{now.Add(30*24*time.Hour - 5*time.Minute), "in 30 days"},
+		{now.Add(24*time.Hour - 20*time.Minute), "in 1 day"},
+		{now.Add(-7*24*time.Hour + time.Minute), "6 days ago"},
 		{now.Add(-65 * 24 * time.Hour), "2 months ago"},
 		{now.Add(-800 * 24 * time.Hour), "2 years ago"},
 	}
