@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"keydesk/db"
 )
 
 // TestBrowserRollWithGrace rolls a key keeping the old secret until the new
@@ -106,7 +108,7 @@ func TestBrowserPauseAndEndTokensAskFirst(t *testing.T) {
 	}
 	windowShot(t, ctx, "lifecycle-06-pause-confirm-390")
 	step(t, ctx, "pause",
-		chromedp.Click(chromedp.CSS(`#modal [data-testid=confirm-pause]`)),
+		clickHX(`#modal [data-testid=confirm-pause]`),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=key-actions] [data-testid=resume]`)),
 	)
 	if s := text(t, ctx, `[data-testid=key-page] .badges`); !strings.Contains(s, "Paused") {
@@ -119,5 +121,31 @@ func TestBrowserPauseAndEndTokensAskFirst(t *testing.T) {
 	)
 	if r := app.call("GET", "/api/v1/key", "", "", bearer(app.token(f.rw.PublicKey, f.rwSecret))); r.status != http.StatusOK {
 		t.Errorf("a new token after Resume: %d", r.status)
+	}
+
+	// In the list: a pause from the row menu toasts; the notice the page
+	// opened with (of an earlier action) goes, so it cannot pass for this one's.
+	row := `#rows-integration tr[data-key-name="` + f.rw.Name + `"]`
+	if err := app.db.PauseAPIKey(context.Background(), f.acc.ID, f.write.ID, db.Actor{UserID: f.admin.ID, Email: f.admin.Email}, app.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	step(t, ctx, "resume the other key from its row (a whole page, with a notice)",
+		chromedp.Navigate(base+"/settings/integrations"),
+		chromedp.Click(chromedp.CSS(`tr[data-key-name="`+f.write.Name+`"] [data-testid=row-menu] summary`)),
+		chromedp.Click(chromedp.CSS(`tr[data-key-name="`+f.write.Name+`"] [data-testid=resume]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=flash]`)),
+	)
+	step(t, ctx, "pause from the row menu",
+		chromedp.Click(chromedp.CSS(row+` [data-testid=row-menu] summary`)),
+		clickHX(row+` [data-testid=pause]`),
+		chromedp.WaitVisible(chromedp.CSS(`#modal[open] [data-testid=confirm-pause]`)),
+		clickHX(`#modal [data-testid=confirm-pause]`),
+		chromedp.WaitVisible(chromedp.CSS(`#toast.show`)),
+	)
+	if got := text(t, ctx, `#toast`); !strings.Contains(got, "Paused "+f.rw.Name) {
+		t.Errorf("toast %q after pausing from the list", got)
+	}
+	if n := eval[int](t, ctx, `document.querySelectorAll("[data-testid=flash]").length`); n != 0 {
+		t.Error("the notice of the earlier resume is still on the page beside the pause's toast")
 	}
 }

@@ -162,7 +162,10 @@
 
   document.addEventListener("htmx:load", (e) => { localTimes(e.detail.elt); newestInView(e.detail.elt); });
   document.addEventListener("keydesk:close", closeModal);
-  document.addEventListener("keydesk:toast", (e) => toast(e.detail && e.detail.value));
+  // A page's notice tells of the action that led to it: once a later action
+  // reports its own outcome, the old notice would read as this one's.
+  const dropNotice = () => document.querySelectorAll("[data-testid=flash]").forEach((n) => n.remove());
+  document.addEventListener("keydesk:toast", (e) => { dropNotice(); toast(e.detail && e.detail.value); });
   document.addEventListener("keydesk:alert", (e) => toast(e.detail && e.detail.value, true));
 
   document.addEventListener("DOMContentLoaded", () => {
