@@ -99,6 +99,14 @@ func TestBrowserDashPages(t *testing.T) {
 			fitsWidth(t, ctx, p.name+" at "+w.name)
 			navOneLine(t, ctx, p.name+" at "+w.name)
 			nothingSpills(t, ctx, p.name+" at "+w.name)
+			if p.name == "docs" && w.w < 640 {
+				// On a phone the code scrolls sideways: no Copy button may sit on it.
+				if n := eval[int](t, ctx, `[...document.querySelectorAll(".code-block")].filter(b => {
+					const c = b.querySelector(".copy-code").getBoundingClientRect(), p = b.querySelector("pre").getBoundingClientRect();
+					return c.bottom > p.top && c.top < p.bottom; }).length`); n > 0 {
+					t.Errorf("docs at %s: %d Copy buttons cover their code", w.name, n)
+				}
+			}
 			screenshot(t, ctx, "dp-"+p.name+"-"+w.name)
 		}
 	}
