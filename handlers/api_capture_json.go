@@ -59,7 +59,7 @@ type captureSessionJSON struct {
 	Vehicle                leadVehicle         `json:"vehicle,omitzero"`
 	Settings               captureSettingsJSON `json:"settings"`
 	RequiresManualOdometer bool                `json:"requires_manual_odometer"`
-	CaptureSMS             string              `json:"capture_sms"`
+	CaptureSMS             string              `json:"capture_sms,omitempty"`
 	CreatedAt              string              `json:"created_at"`
 	ExpiresAt              string              `json:"expires_at"`
 }

@@ -190,10 +190,18 @@ func TestCaptureSessionSMS(t *testing.T) {
 			settings := captureSettings
 			settings.CaptureSMS = tt.template
 			k, secret := app.captureKey(f.acc, f.admin, "SMS "+itoa(int64(i)), db.Integration, keys.Live, settings)
-			got := createCapture(app, bearer(app.token(k.PublicKey, secret)), tt.body)
+			res := postCapture(app, bearer(app.token(k.PublicKey, secret)), tt.body)
+			var got captureSessionJSON
+			if err := json.Unmarshal([]byte(res.body), &got); err != nil || res.status != 201 {
+				t.Fatalf("create: %d %s", res.status, res.body)
+			}
 			want := strings.ReplaceAll(tt.want, "{link}", got.CaptureURL)
 			if got.CaptureSMS != want {
 				t.Fatalf("capture_sms %q, want %q", got.CaptureSMS, want)
+			}
+			// A key without a Capture SMS gets none in the answer: left out, never "".
+			if sent := strings.Contains(res.body, `"capture_sms"`); sent != (want != "") {
+				t.Errorf("capture_sms in the answer: %v, want %v: %s", sent, want != "", res.body)
 			}
 		})
 	}

@@ -467,7 +467,7 @@ func Docs(vm DocsVM) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "<p>The answer (kept in <code>$SESSION</code>, its id in <code>$SESSION_ID</code>) is the session: the link the customer opens (<code>capture_url</code>), the settings it uses, and <code>capture_sms</code>, your key's Capture SMS with <code>&#123;dealer&#125;</code>, <code>&#123;customer&#125;</code>, <code>&#123;link&#125;</code> and <code>&#123;vehicle&#125;</code> filled in (empty when the key has none). With <code>skip_odometer</code>, <code>requires_manual_odometer</code> is true. The session expires after the key's <em>Expired sessions</em> time; from <code>expires_at</code> on its <code>status</code> is <code>expired</code>.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "<p>The answer (kept in <code>$SESSION</code>, its id in <code>$SESSION_ID</code>) is the session: the link the customer opens (<code>capture_url</code>), the settings it uses, and <code>capture_sms</code>, your key's Capture SMS with <code>&#123;dealer&#125;</code>, <code>&#123;customer&#125;</code>, <code>&#123;link&#125;</code> and <code>&#123;vehicle&#125;</code> filled in (left out when the key has none). With <code>skip_odometer</code>, <code>requires_manual_odometer</code> is true. The session expires after the key's <em>Expired sessions</em> time; from <code>expires_at</code> on its <code>status</code> is <code>expired</code>.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
