@@ -425,3 +425,46 @@ func BenchmarkRequestLogFlush(b *testing.B) {
 		})
 	}
 }
+
+func TestFailingKeys(t *testing.T) { forEachBackend(t, testFailingKeys) }
+
+func testFailingKeys(t *testing.T, dsn string) {
+	ctx := context.Background()
+	d := fixtureOpen(t, dsn)
+	acc, other := fixtureAccount(t, d, "failing"), fixtureAccount(t, d, "elsewhere")
+	u, ou := fixtureUser(t, d, acc, "a@failing.test"), fixtureUser(t, d, other, "a@elsewhere.test")
+	bad, worse, fine, few, old, gone := fixtureKey(t, d, acc, u, "Bad"), fixtureKey(t, d, acc, u, "Worse"),
+		fixtureKey(t, d, acc, u, "Fine"), fixtureKey(t, d, acc, u, "Few"), fixtureKey(t, d, acc, u, "Old"), fixtureKey(t, d, acc, u, "Gone")
+	foreign := fixtureKey(t, d, other, ou, "Foreign")
+	l := d.NewRequestLog(func() time.Time { return fixtureNow }, 30*24*time.Hour, nil)
+	send := func(k APIKey, ok, failed int, ago time.Duration) {
+		for i := range ok + failed {
+			outcome := OutcomeOK
+			if i < failed {
+				outcome = "invalid_signature"
+			}
+			l.Record(LoggedRequest{At: fixtureNow.Add(-ago), AccountID: k.AccountID, KeyID: k.ID, Route: "GET /api/v1/key", Status: 200, Outcome: outcome})
+		}
+	}
+	send(bad, 27, 3, time.Hour)      // 10 %: flagged, at the threshold
+	send(worse, 10, 20, 2*time.Hour) // 67 %
+	send(fine, 95, 5, time.Hour)     // 5 %
+	send(few, 5, 10, time.Hour)      // too few requests to judge
+	send(old, 0, 50, 30*time.Hour)   // before the span
+	send(gone, 0, 50, time.Hour)     // revoked below
+	send(foreign, 0, 50, time.Hour)  // another account
+	if err := l.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.RevokeAPIKey(ctx, acc.ID, gone.ID, Actor{UserID: u.ID}, fixtureNow); err != nil {
+		t.Fatal(err)
+	}
+	got, err := d.FailingKeys(ctx, acc.ID, fixtureNow.Add(-24*time.Hour), 20, 10, 10)
+	want := []KeyTraffic{{worse.ID, "Worse", 10, 20}, {bad.ID, "Bad", 27, 3}}
+	if err != nil || !slices.Equal(got, want) {
+		t.Errorf("FailingKeys = %+v, %v; want %+v", got, err, want)
+	}
+	if got, _ := d.FailingKeys(ctx, acc.ID, fixtureNow.Add(-24*time.Hour), 20, 10, 1); len(got) != 1 || got[0].KeyID != worse.ID {
+		t.Errorf("limit 1: %+v", got)
+	}
+}

@@ -85,6 +85,42 @@ func (d *DB) FailureCounts(ctx context.Context, accountID, keyID int64, from, to
 	return out, rows.Err()
 }
 
+// KeyTraffic is how many requests one key had over a span: successes and
+// failures of every outcome together.
+type KeyTraffic struct {
+	KeyID      int64
+	Name       string
+	OK, Failed int64
+}
+
+// FailingKeys lists the account's active keys whose requests since from
+// number at least minRequests and failed at least minPercent of the time,
+// most failures first, at most limit: the landing page's Key health. The
+// hourly totals are read along their (account, key, hour) key, a key at a
+// time from the account's active keys, so the span's rows are all it reads.
+func (d *DB) FailingKeys(ctx context.Context, accountID int64, from time.Time, minRequests, minPercent int64, limit int) ([]KeyTraffic, error) {
+	rows, err := d.read.QueryContext(ctx, `SELECT k.id, k.name, sum(t.ok), sum(t.failed)
+		FROM api_keys k JOIN request_hour_totals t ON t.account_id = k.account_id AND t.key_id = k.id AND t.hour >= ?
+		WHERE k.account_id = ? AND k.revoked_at IS NULL
+		GROUP BY k.id, k.name
+		HAVING sum(t.ok) + sum(t.failed) >= ? AND 100 * sum(t.failed) >= ? * (sum(t.ok) + sum(t.failed))
+		ORDER BY sum(t.failed) DESC, k.id DESC LIMIT ?`,
+		from.Unix()/3600, accountID, minRequests, minPercent, limit)
+	if err != nil {
+		return nil, fmt.Errorf("db: failing keys: %w", err)
+	}
+	defer rows.Close()
+	var out []KeyTraffic
+	for rows.Next() {
+		var k KeyTraffic
+		if err := rows.Scan(&k.KeyID, &k.Name, &k.OK, &k.Failed); err != nil {
+			return nil, fmt.Errorf("db: failing keys: %w", err)
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
+
 // ReadsAndWrites counts a key's successful requests that took data out and
 // that pushed data in, over the hours from from on: summed in SQL over one
 // row an hour, so Key health reads a few rows however busy the key was.

@@ -68,7 +68,7 @@ func TestBrowserDashPages(t *testing.T) {
 	sandbox, _ := app.key(f.acc, f.admin, "Sandbox website form with a long name", db.DigitalRequests, keys.Test, db.LicenseLeads)
 	// What integrations may send with no space in it: a 64-character key name,
 	// a 100-character first name, a 120-character email, a 64-character make.
-	app.key(f.acc, f.admin, strings.Repeat("K", 64), db.Integration, keys.Live, db.LicenseLeads)
+	long, _ := app.key(f.acc, f.admin, strings.Repeat("K", 64), db.Integration, keys.Live, db.LicenseLeads)
 	postLead(app, tok, `{"contact": {"first_name": "`+strings.Repeat("B", 100)+`", "email": "`+strings.Repeat("c", 108)+`@example.com"},
 		"vehicle": {"make": "`+strings.Repeat("M", 64)+`"}}`)
 	admin := app.browser().login(f.admin.Email)
@@ -83,6 +83,9 @@ func TestBrowserDashPages(t *testing.T) {
 	pages := []struct{ name, path, ready string }{
 		{"landing", "/", `[data-testid=stats]`},
 		{"integrations", "/settings/integrations", `[data-testid=section-integration]`},
+		{"key-long-name", fmt.Sprintf("/settings/integrations/keys/%d", long.ID), `[data-testid=key-page]`},
+		{"usage-long-name", fmt.Sprintf("/settings/integrations/keys/%d/usage", long.ID), `[data-testid=usage-chart]`},
+		{"debugger-long-name", fmt.Sprintf("/settings/integrations/keys/%d/signature-failures", long.ID), `h1`},
 		{"users", "/settings/users", `[data-testid=people]`},
 		{"user-reset", userURL(f.admin.ID+2, "reset"), `[data-testid=reset-confirm]`},
 		{"leads", "/leads", `[data-testid=leads-table]`},

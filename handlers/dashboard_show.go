@@ -51,7 +51,19 @@ func (h *Handlers) accountUsage(ctx context.Context, accountID int64, now time.T
 	if err != nil {
 		return nil, err
 	}
+	// Failing keys first: they are what is going wrong now.
+	failing, err := h.db.FailingKeys(ctx, accountID, now.Add(-failingSpan), failingMinRequests, failingPercent, shown)
+	if err != nil {
+		return nil, err
+	}
 	var health []views.HealthFlag
+	for _, t := range failing {
+		f, _, err := h.failingFlag(ctx, t, accountID, now)
+		if err != nil {
+			return nil, err
+		}
+		health = append(health, f)
+	}
 	for _, k := range ks {
 		flags, err := h.keyHealth(ctx, k, now, false)
 		if err != nil {

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"keydesk/db"
@@ -15,6 +16,11 @@ const (
 	longUnused   = 90 * 24 * time.Hour
 	rollAfter    = 365 * 24 * time.Hour
 	writesWindow = 90 * 24 * time.Hour
+	// A key is failing when, over the last day, it had at least
+	// failingMinRequests requests and failingPercent of them failed.
+	failingSpan        = 24 * time.Hour
+	failingMinRequests = 20
+	failingPercent     = 10
 )
 
 // keyHealth flags what may be wrong with an active key, each flag with the
@@ -42,6 +48,21 @@ func (h *Handlers) keyHealth(ctx context.Context, k db.APIKey, now time.Time, wi
 	if now.Sub(k.CreatedAt) > rollAfter {
 		flags = append(flags, flag(fmt.Sprintf("Older than a year without a roll (created %s).", k.CreatedAt.UTC().Format("2006-01-02")), "Roll it", "/roll"))
 	}
+	if withTraffic {
+		hours, err := h.db.RequestHours(ctx, k.AccountID, k.ID, now.Add(-failingSpan), now)
+		if err != nil {
+			return nil, err
+		}
+		var ok, failed int64
+		for _, hc := range hours {
+			ok, failed = ok+hc.OK, failed+hc.Failed
+		}
+		if f, flagged, err := h.failingFlag(ctx, db.KeyTraffic{KeyID: k.ID, Name: k.Name, OK: ok, Failed: failed}, k.AccountID, now); err != nil {
+			return nil, err
+		} else if flagged {
+			flags = append(flags, f)
+		}
+	}
 	if withTraffic && k.Type == db.Integration {
 		reads, writes, err := h.db.ReadsAndWrites(ctx, k.AccountID, k.ID, now.Add(-writesWindow))
 		if err != nil {
@@ -54,6 +75,34 @@ func (h *Handlers) keyHealth(ctx context.Context, k db.APIKey, now time.Time, wi
 		}
 	}
 	return flags, nil
+}
+
+// failingFlag flags a key whose requests of the last day failed
+// failingPercent of the time or more, naming the commonest failure and the
+// page that explains it: the signature debugger for a credential that does
+// not check, else the usage page's failed requests.
+func (h *Handlers) failingFlag(ctx context.Context, t db.KeyTraffic, accountID int64, now time.Time) (views.HealthFlag, bool, error) {
+	total := t.OK + t.Failed
+	if total < failingMinRequests || 100*t.Failed < failingPercent*total {
+		return views.HealthFlag{}, false, nil
+	}
+	counts, err := h.db.FailureCounts(ctx, accountID, t.KeyID, now.Add(-failingSpan), now)
+	if err != nil {
+		return views.HealthFlag{}, false, err
+	}
+	top := topRows(counts, 1)
+	f := views.HealthFlag{KeyName: t.Name,
+		Text: fmt.Sprintf("%s of its %s requests in the last 24 hours failed (%.1f %%).", views.FormatCount(t.Failed),
+			views.FormatCount(total), 100*float64(t.Failed)/float64(total)),
+		ActionLabel: "See the failed requests", ActionHref: keyHref(t.KeyID, "/usage?outcome="+db.OutcomeFailed)}
+	if len(top) == 1 {
+		f.Text = strings.TrimSuffix(f.Text, ".") + ", most with " + top[0].Label + "."
+		switch top[0].Label {
+		case "invalid_signature", "stale_timestamp", "invalid_timestamp", "invalid_client":
+			f.ActionLabel, f.ActionHref = "Open the signature debugger", keyHref(t.KeyID, "/signature-failures")
+		}
+	}
+	return f, true, nil
 }
 
 // keyHref is the path of a key's page or action.

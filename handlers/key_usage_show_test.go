@@ -268,3 +268,46 @@ func TestSignatureDebuggerVersion2(t *testing.T) {
 		})
 	}
 }
+
+// TestKeyHealthFlagsFailingKeys: a key whose requests of the last day fail
+// 10 % of the time or more is flagged, on its usage page and on the landing
+// page, with its commonest failure and where to look; a key that fails less,
+// or had too few requests to judge, is not.
+func TestKeyHealthFlagsFailingKeys(t *testing.T) {
+	a := newTestApp(t)
+	f := a.apiFixture("failing")
+	for i := range 28 {
+		secret := f.rwSecret
+		if i%3 == 0 { // 10 of 28 signed with the wrong secret: 35.7 %
+			secret = f.writeSecret
+		}
+		a.call("GET", "/api/v1/leads", "", "", signedHeaders(f.acc.Slug, f.rw.PublicKey, secret, a.clock.Now()))
+	}
+	for range 25 { // the write key: 1 in 25 fails (4 %)
+		postLead(a, signedHeaders(f.acc.Slug, f.write.PublicKey, f.writeSecret, a.clock.Now()), goodLead)
+	}
+	postLead(a, signedHeaders(f.acc.Slug, f.write.PublicKey, f.rwSecret, a.clock.Now()), goodLead)
+	if err := a.requests.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	admin := a.browser().login(f.admin.Email)
+	want := "10 of its 28 requests in the last 24 hours failed (35.7 %), most with invalid_signature."
+	debugger := `href="/settings/integrations/keys/` + itoa(f.rw.ID) + `/signature-failures">Open the signature debugger`
+	for _, path := range []string{"/settings/integrations/keys/" + itoa(f.rw.ID) + "/usage", "/"} {
+		res := admin.get(path)
+		if !strings.Contains(res.body, want) || !strings.Contains(res.body, debugger) {
+			t.Errorf("%s: Key health does not flag the failing key: %d", path, res.status)
+		}
+		if strings.Contains(res.body, "Nothing to flag") {
+			t.Errorf("%s: Nothing to flag beside a key failing a third of the time", path)
+		}
+	}
+	if res := admin.get("/settings/integrations/keys/" + itoa(f.write.ID) + "/usage"); strings.Contains(res.body, "requests in the last 24 hours failed") {
+		t.Error("a key failing 4 % of the time is flagged")
+	}
+	// A day later the failures are out of the span.
+	a.clock.Advance(25 * time.Hour)
+	if res := a.browser().login(f.admin.Email).get("/"); res.status != http.StatusOK || strings.Contains(res.body, "requests in the last 24 hours failed") {
+		t.Errorf("yesterday's failures still flag the key: %d", res.status)
+	}
+}

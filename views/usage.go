@@ -89,7 +89,7 @@ func (vm UsageChartVM) draw() chartDrawing {
 	}
 	d.OK, d.Failed = string(ok), string(failed)
 	for _, v := range []int64{0, top / 2, top} {
-		d.YTicks = append(d.YTicks, chartTick{px(plotBottom - float64(v)*scale), formatCount(v)})
+		d.YTicks = append(d.YTicks, chartTick{px(plotBottom - float64(v)*scale), FormatCount(v)})
 	}
 	labelled, layout := timeTicks(len(vm.Bars))
 	for i, b := range vm.Bars {
@@ -126,8 +126,8 @@ func niceCeil(n int64) int64 {
 	}
 }
 
-// formatCount writes n with thousands separators.
-func formatCount(n int64) string {
+// FormatCount writes n with thousands separators: 12,345.
+func FormatCount(n int64) string {
 	s := strconv.FormatInt(n, 10)
 	if n < 0 {
 		return s
@@ -160,8 +160,8 @@ func (vm UsageChartVM) Summary() string {
 		}
 	}
 	return fmt.Sprintf("%s: %s requests, %s succeeded and %s failed (%.1f %%). Busiest hour: %s with %s.",
-		vm.Title, formatCount(total), formatCount(ok), formatCount(failed), 100*float64(failed)/float64(total),
-		busiest.Start.UTC().Format("Jan 2 15:04 UTC"), formatCount(busiest.OK+busiest.Failed))
+		vm.Title, FormatCount(total), FormatCount(ok), FormatCount(failed), 100*float64(failed)/float64(total),
+		busiest.Start.UTC().Format("Jan 2 15:04 UTC"), FormatCount(busiest.OK+busiest.Failed))
 }
 
 // CountRow is a label with a count, for the top-N tables.

@@ -55,8 +55,8 @@ func TestNiceCeilAndCounts(t *testing.T) {
 		in   int64
 		want string
 	}{{0, "0"}, {999, "999"}, {1000, "1,000"}, {1234567, "1,234,567"}} {
-		if got := formatCount(tt.in); got != tt.want {
-			t.Errorf("formatCount(%d) = %q, want %q", tt.in, got, tt.want)
+		if got := FormatCount(tt.in); got != tt.want {
+			t.Errorf("FormatCount(%d) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }
