@@ -467,4 +467,11 @@ func testFailingKeys(t *testing.T, dsn string) {
 	if got, _ := d.FailingKeys(ctx, acc.ID, fixtureNow.Add(-24*time.Hour), 20, 10, 1); len(got) != 1 || got[0].KeyID != worse.ID {
 		t.Errorf("limit 1: %+v", got)
 	}
+	if d.backend == SQLite {
+		// A key at a time along the totals' key, never every hour of the account.
+		plan := explain(t, d, failingKeysSQL(SQLite), 0, acc.ID, 20, 10, 8)
+		if lines := strings.Split(plan, "\n"); !strings.HasPrefix(lines[0], "SEARCH k") || !strings.Contains(plan, "key_id=? AND hour>?") {
+			t.Errorf("FailingKeys' plan:\n%s", plan)
+		}
+	}
 }

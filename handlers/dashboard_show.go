@@ -52,7 +52,7 @@ func (h *Handlers) accountUsage(ctx context.Context, accountID int64, now time.T
 		return nil, err
 	}
 	// Failing keys first: they are what is going wrong now.
-	failing, err := h.db.FailingKeys(ctx, accountID, now.Add(-failingSpan), failingMinRequests, failingPercent, shown)
+	failing, err := h.failingKeys(ctx, accountID, now, shown)
 	if err != nil {
 		return nil, err
 	}

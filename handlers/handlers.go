@@ -50,6 +50,7 @@ type Handlers struct {
 	ready          readiness
 	signIns        *web.SignInGuard
 	clientFailures *clientFailures
+	failing        failingCache
 }
 
 // New returns Handlers over deps.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"keydesk/db"
@@ -75,6 +76,49 @@ func (h *Handlers) keyHealth(ctx context.Context, k db.APIKey, now time.Time, wi
 		}
 	}
 	return flags, nil
+}
+
+// failingFor is how long the landing page reuses an account's failing keys:
+// they count a day of requests, and reading every active key's day (about
+// 11 ms at 1,000 busy keys) on each landing page would cost more than the
+// rest of the page. A key's own usage page always reads its day afresh.
+const failingFor = time.Minute
+
+// failingCache keeps each account's failing keys for failingFor, per instance.
+type failingCache struct {
+	mu sync.Mutex
+	m  map[int64]failingEntry
+}
+
+type failingEntry struct {
+	at   time.Time
+	keys []db.KeyTraffic
+}
+
+// failingKeys is db.FailingKeys for the landing page, through the cache.
+func (h *Handlers) failingKeys(ctx context.Context, accountID int64, now time.Time, limit int) ([]db.KeyTraffic, error) {
+	h.failing.mu.Lock()
+	e, ok := h.failing.m[accountID]
+	h.failing.mu.Unlock()
+	if ok && now.Sub(e.at) < failingFor && !now.Before(e.at) {
+		return e.keys, nil
+	}
+	keys, err := h.db.FailingKeys(ctx, accountID, now.Add(-failingSpan), failingMinRequests, failingPercent, limit)
+	if err != nil {
+		return nil, err
+	}
+	h.failing.mu.Lock()
+	defer h.failing.mu.Unlock()
+	if h.failing.m == nil {
+		h.failing.m = map[int64]failingEntry{}
+	}
+	for id, old := range h.failing.m { // what has expired goes, so the map stays as small as the accounts in use
+		if now.Sub(old.at) >= failingFor {
+			delete(h.failing.m, id)
+		}
+	}
+	h.failing.m[accountID] = failingEntry{at: now, keys: keys}
+	return keys, nil
 }
 
 // failingFlag flags a key whose requests of the last day failed

@@ -305,6 +305,24 @@ func TestKeyHealthFlagsFailingKeys(t *testing.T) {
 	if res := admin.get("/settings/integrations/keys/" + itoa(f.write.ID) + "/usage"); strings.Contains(res.body, "requests in the last 24 hours failed") {
 		t.Error("a key failing 4 % of the time is flagged")
 	}
+	// The landing page reuses what it found for a minute; the key's own page does not.
+	for range 30 {
+		postLead(a, signedHeaders(f.acc.Slug, f.write.PublicKey, f.rwSecret, a.clock.Now()), goodLead)
+	}
+	if err := a.requests.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	writeFailing := "31 of its 56 requests in the last 24 hours failed"
+	if res := admin.get("/settings/integrations/keys/" + itoa(f.write.ID) + "/usage"); !strings.Contains(res.body, writeFailing) {
+		t.Error("the usage page does not flag the key failing now")
+	}
+	if res := admin.get("/"); strings.Contains(res.body, writeFailing) {
+		t.Error("the landing page read the failing keys again within the minute")
+	}
+	a.clock.Advance(61 * time.Second)
+	if res := admin.get("/"); !strings.Contains(res.body, writeFailing) {
+		t.Error("the landing page still shows what it found over a minute ago")
+	}
 	// A day later the failures are out of the span.
 	a.clock.Advance(25 * time.Hour)
 	if res := a.browser().login(f.admin.Email).get("/"); res.status != http.StatusOK || strings.Contains(res.body, "requests in the last 24 hours failed") {
