@@ -6,6 +6,7 @@ import (
 	"net/mail"
 	"strings"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"keydesk/db"
@@ -117,18 +118,20 @@ func (h *Handlers) userChange(c echo.Context, done string, change func(id int64)
 
 // userDisableConfirm asks before a person is signed out everywhere and locked out.
 func (h *Handlers) userDisableConfirm(c echo.Context) error {
-	id, err := pathID(c)
-	if err != nil {
-		return err
-	}
-	u, err := h.db.AccountUser(c.Request().Context(), viewer(c).Account.ID, id)
-	if err != nil {
-		return userNotFoundAs404(err)
-	}
-	return web.Render(c, http.StatusOK, views.UserDisable(views.UserConfirmVM{Page: page(c, "Disable "+u.Email, "users"), Person: u}))
+	return h.userConfirm(c, func(u db.User) templ.Component {
+		return views.UserDisable(views.UserConfirmVM{Page: page(c, "Disable "+u.Email, "users"), Person: u})
+	})
 }
 
 func (h *Handlers) userResetConfirm(c echo.Context) error {
+	return h.userConfirm(c, func(u db.User) templ.Component {
+		return views.UserReset(views.UserConfirmVM{Page: page(c, "Reset sign-in", "users"), Person: u})
+	})
+}
+
+// userConfirm shows the confirmation ask makes for the path's person of the
+// viewer's account (another account's is a 404).
+func (h *Handlers) userConfirm(c echo.Context, ask func(db.User) templ.Component) error {
 	id, err := pathID(c)
 	if err != nil {
 		return err
@@ -137,7 +140,7 @@ func (h *Handlers) userResetConfirm(c echo.Context) error {
 	if err != nil {
 		return userNotFoundAs404(err)
 	}
-	return web.Render(c, http.StatusOK, views.UserReset(views.UserConfirmVM{Page: page(c, "Reset sign-in", "users"), Person: u}))
+	return web.Render(c, http.StatusOK, ask(u))
 }
 
 // userReset ends a person's password and sessions and shows a new invite link, once.
