@@ -2,19 +2,7 @@ package handlers
 
 import (
 	"github.com/labstack/echo/v4"
-
-	"keydesk/views"
 )
-
-// keyEndTokensConfirm says what ending a key's tokens does to its clients.
-func (h *Handlers) keyEndTokensConfirm(c echo.Context) error {
-	k, err := h.activeKey(c)
-	if err != nil {
-		return err
-	}
-	return renderConfirm(c, views.KeyConfirmVM{Page: page(c, "End all tokens", "integrations"), Key: k, Action: "end-tokens",
-		BackToKey: backToKey(c)})
-}
 
 // keyEndTokens ends every access token of a key without revoking the key:
 // its clients ask for new tokens with the same key and secret.

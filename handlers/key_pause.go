@@ -2,19 +2,7 @@ package handlers
 
 import (
 	"github.com/labstack/echo/v4"
-
-	"keydesk/views"
 )
-
-// keyPauseConfirm says what a pause does before it stops the key's clients.
-func (h *Handlers) keyPauseConfirm(c echo.Context) error {
-	k, err := h.activeKey(c)
-	if err != nil {
-		return err
-	}
-	return renderConfirm(c, views.KeyConfirmVM{Page: page(c, "Pause key", "integrations"), Key: k, Action: "pause",
-		BackToKey: backToKey(c)})
-}
 
 // keyPause stops a key reversibly: its next request, on any instance, is
 // refused with key_paused, and its access tokens end for good.

@@ -13,13 +13,17 @@ import (
 	"keydesk/web"
 )
 
-func (h *Handlers) keyRevokeConfirm(c echo.Context) error {
-	k, err := h.activeKey(c)
-	if err != nil {
-		return err
+// keyConfirm asks to confirm action (revoke, pause, end-tokens) on the
+// path's active key, saying what it does before it is done; title names the page.
+func (h *Handlers) keyConfirm(action, title string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		k, err := h.activeKey(c)
+		if err != nil {
+			return err
+		}
+		return renderConfirm(c, views.KeyConfirmVM{Page: page(c, title, "integrations"), Key: k, Action: action,
+			BackToKey: backToKey(c)})
 	}
-	return renderConfirm(c, views.KeyConfirmVM{Page: page(c, "Revoke key", "integrations"), Key: k, Action: "revoke",
-		BackToKey: backToKey(c)})
 }
 
 func (h *Handlers) keyRevoke(c echo.Context) error {
