@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -79,6 +80,7 @@ func (d *DB) recordKeyEvent(ctx context.Context, k APIKey, action string, by Act
 // AuditFilter selects a page of an account's audit log, newest first.
 type AuditFilter struct {
 	KeyID    int64     // 0 for every key
+	KeyIDs   []int64   // several keys (every key of one name) instead of KeyID
 	UserID   int64     // who acted; 0 for everyone
 	Action   string    // "" for every action
 	From, To time.Time // created at From or later and before To; zero for no bound
@@ -105,6 +107,13 @@ func (d *DB) AuditEvents(ctx context.Context, accountID int64, f AuditFilter) ([
 		if c.on {
 			q += c.cond
 			args = append(args, c.arg)
+		}
+	}
+	if len(f.KeyIDs) > 0 && f.KeyID == 0 {
+		// A key's events are few: the page of several keys sorts them.
+		q += ` AND key_id IN (?` + strings.Repeat(`, ?`, len(f.KeyIDs)-1) + `)`
+		for _, id := range f.KeyIDs {
+			args = append(args, id)
 		}
 	}
 	q += ` ORDER BY id DESC LIMIT ?`

@@ -12,13 +12,43 @@ import (
 type KeyRef struct {
 	ID   int64
 	Name string
+	// IDs, found by name, are every key of the account with the name: the
+	// active one and those it was rolled from (a roll keeps the name), newest
+	// first, at most MaxKeysByName. ID is the first.
+	IDs []int64
 }
 
-// KeyRefByName finds an account's key by name, in any case: the active one,
-// else the newest revoked one. None is ErrNotFound.
+// MaxKeysByName bounds how many keys of one name a filter covers.
+const MaxKeysByName = 20
+
+// KeyRefByName finds an account's keys by name, in any case: the active one
+// (else the newest revoked one) first, then the rest. None is ErrNotFound.
 func (d *DB) KeyRefByName(ctx context.Context, accountID int64, name string) (KeyRef, error) {
-	return scanKeyRef(d.read.QueryRowContext(ctx, `SELECT id, name FROM api_keys WHERE account_id = ? AND lower(name) = lower(?)
-		ORDER BY revoked_at IS NOT NULL, id DESC LIMIT 1`, accountID, name))
+	rows, err := d.read.QueryContext(ctx, `SELECT id, name FROM api_keys WHERE account_id = ? AND lower(name) = lower(?)
+		ORDER BY revoked_at IS NOT NULL, id DESC LIMIT ?`, accountID, name, MaxKeysByName)
+	if err != nil {
+		return KeyRef{}, fmt.Errorf("db: key by name: %w", err)
+	}
+	defer rows.Close()
+	var k KeyRef
+	for rows.Next() {
+		var id int64
+		var n string
+		if err := rows.Scan(&id, &n); err != nil {
+			return KeyRef{}, fmt.Errorf("db: key by name: %w", err)
+		}
+		if k.IDs == nil {
+			k.ID, k.Name = id, n
+		}
+		k.IDs = append(k.IDs, id)
+	}
+	if err := rows.Err(); err != nil {
+		return KeyRef{}, fmt.Errorf("db: key by name: %w", err)
+	}
+	if k.IDs == nil {
+		return KeyRef{}, ErrNotFound
+	}
+	return k, nil
 }
 
 // KeyRefByID finds an account's key by id; another account's is ErrNotFound.

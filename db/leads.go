@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -147,7 +148,10 @@ type PageFilter struct {
 // LeadFilter selects an account's leads for a page.
 type LeadFilter struct {
 	PageFilter
-	KeyID  int64      // 0 for every key
+	KeyID int64 // 0 for every key
+	// KeyIDs, when there are several, are the keys to list instead of KeyID
+	// (every key of one name): one arm per key, each a page along its index.
+	KeyIDs []int64
 	Search LeadSearch // the zero value for no search
 	// Since keeps leads received at Since or later; SinceID (from FirstLeadIDSince) bounds the ids to read.
 	Since   time.Time
@@ -169,6 +173,26 @@ func (f LeadFilter) leadsQuery(accountID int64) (string, []any) {
 // queryFrom completes selectFrom, a SELECT … FROM leads or parked_leads
 // aliased l, into the filter's page.
 func (f LeadFilter) queryFrom(selectFrom string, accountID int64) (string, []any) {
+	if len(f.KeyIDs) > 1 {
+		// Each key's page newest first along (account_id, key_id, id), at most
+		// Limit rows an arm; the union's few rows are then put in order.
+		var q string
+		var args []any
+		for i, id := range f.KeyIDs {
+			one := f
+			one.KeyID, one.KeyIDs = id, nil
+			arm, armArgs := one.queryFrom(selectFrom, accountID)
+			if i > 0 {
+				q += ` UNION ALL `
+			}
+			q += `SELECT * FROM (` + arm + `) AS arm` + strconv.Itoa(i)
+			args = append(args, armArgs...)
+		}
+		return q + ` ORDER BY 1 DESC LIMIT ?`, append(args, f.Limit)
+	}
+	if len(f.KeyIDs) == 1 {
+		f.KeyID = f.KeyIDs[0]
+	}
 	from := selectFrom + ` JOIN api_keys k ON k.id = l.key_id`
 	var args []any
 	if f.KeyID != 0 {

@@ -148,6 +148,21 @@ func TestLeadsQueriesNeverSort(t *testing.T) {
 	}
 }
 
+// TestLeadsOfSeveralKeysReadAPageEach: every key of one name (a rolled
+// key's pairs) is read newest first along its index, at most a page each
+// (each arm has the page's LIMIT), and the arms are merged: what is sorted is
+// a page of rows per key, never a key's every lead.
+func TestLeadsOfSeveralKeysReadAPageEach(t *testing.T) {
+	d, _ := fixtureStore(t)
+	plan := explainLeads(t, d, LeadFilter{KeyIDs: []int64{3, 2, 1}, PageFilter: PageFilter{Limit: 51, BeforeID: 99}})
+	if n := strings.Count(plan, "USING INDEX leads_key"); n != 3 {
+		t.Errorf("%d arms along leads_key, want 3:\n%s", n, plan)
+	}
+	if !strings.Contains(plan, "MERGE (UNION ALL)") {
+		t.Errorf("the arms are not merged:\n%s", plan)
+	}
+}
+
 func explainLeads(t *testing.T, d *DB, f LeadFilter) string {
 	t.Helper()
 	q, args := f.leadsQuery(1)

@@ -39,6 +39,9 @@ func (h *Handlers) auditFilter(c echo.Context) (views.AuditFilterVM, db.AuditFil
 	}
 	vm.Before = cursor(c)
 	f.KeyID, f.UserID, f.Action, f.BeforeID = vm.Key.ID, vm.UserID, vm.Action, vm.Before
+	if len(vm.Key.IDs) > 1 {
+		f.KeyID, f.KeyIDs = 0, vm.Key.IDs
+	}
 	return vm, f, nil
 }
 

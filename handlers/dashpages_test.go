@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"keydesk/db"
+	"keydesk/db/dbtest"
 	"keydesk/keys"
 )
 
@@ -185,5 +186,68 @@ func TestCSVSafe(t *testing.T) {
 		if got := csvSafe(in)[0]; got != want {
 			t.Errorf("csvSafe(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestKeyNameFilterFollowsARoll: a roll keeps the key's name, so filtering
+// Leads and the Audit log by the name lists what the key did before and
+// after, paged across both pairs; a lead row's link is that one pair, which
+// its pages keep. On both backends.
+func TestKeyNameFilterFollowsARoll(t *testing.T) {
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			app := newTestApp(t)
+			if backend == "postgres" {
+				app = newTestAppOn(t, dbtest.URL(t))
+			}
+			f := app.apiFixture("acme")
+			post := func(public, secret, name string, n int) {
+				tok := bearer(app.token(public, secret))
+				for i := range n {
+					body := strings.NewReplacer(`"Ann"`, fmt.Sprintf(`"%s%02d"`, name, i), "ann@", fmt.Sprintf("%s%d@", name, i)).Replace(goodLead)
+					if res := postLead(app, tok, body); res.status != http.StatusCreated {
+						t.Fatalf("lead: %d %s", res.status, res.body)
+					}
+				}
+			}
+			post(f.write.PublicKey, f.writeSecret, "Old", 30)
+			b := app.browser().login(f.admin.Email)
+			rolled := b.shownOnce(b.post("/settings/integrations", fmt.Sprintf("/settings/integrations/keys/%d/roll", f.write.ID), nil))
+			post(newKeyRe.FindStringSubmatch(rolled.body)[1], newSecretRe.FindStringSubmatch(rolled.body)[1], "New", 30)
+
+			names := regexp.MustCompile(`href="/leads/\d+">(\w+?)\d\d Lee<`)
+			count := func(body, prefix string) (n int) {
+				for _, m := range names.FindAllStringSubmatch(body, -1) {
+					if m[1] == prefix {
+						n++
+					}
+				}
+				return n
+			}
+			older := regexp.MustCompile(`href="(/leads\?[^"]*before=\d+[^"]*)" data-testid="leads-older"`)
+			first := b.get("/leads?keyname=" + url.QueryEscape(f.write.Name))
+			if count(first.body, "New") != 30 || count(first.body, "Old") != 20 {
+				t.Fatalf("by name, first page: %d new and %d old leads, want 30 and 20", count(first.body, "New"), count(first.body, "Old"))
+			}
+			next := older.FindStringSubmatch(first.body)
+			if next == nil {
+				t.Fatal("by name: no Older link")
+			}
+			second := b.get(html.UnescapeString(next[1]))
+			if count(second.body, "Old") != 10 || count(second.body, "New") != 0 || older.MatchString(second.body) {
+				t.Errorf("by name, second page: %d old and %d new leads, want the last 10 old", count(second.body, "Old"), count(second.body, "New"))
+			}
+
+			// A lead row's link is its own pair, through every page.
+			one := b.get("/leads?key=" + idParam(f.write.ID))
+			if count(one.body, "Old") != 30 || count(one.body, "New") != 0 || older.MatchString(one.body) {
+				t.Errorf("by the old pair's id: %d old and %d new leads", count(one.body, "Old"), count(one.body, "New"))
+			}
+
+			audit := b.get("/settings/audit?keyname=" + url.QueryEscape(f.write.Name))
+			if !strings.Contains(audit.body, "Created a key") || !strings.Contains(audit.body, "Rolled") {
+				t.Errorf("the audit log by name lacks the old pair's creation or the roll")
+			}
+		})
 	}
 }

@@ -33,7 +33,7 @@ func (h *Handlers) renderQuarantined(c echo.Context, status int, problem string)
 	if vm.Keys, err = h.db.ParkedKeys(ctx, acc.ID); err != nil {
 		return err
 	}
-	leads, err := h.db.ParkedLeads(ctx, acc.ID, db.LeadFilter{KeyID: key.ID,
+	leads, err := h.db.ParkedLeads(ctx, acc.ID, db.LeadFilter{KeyID: key.ID, KeyIDs: key.IDs,
 		PageFilter: db.PageFilter{BeforeID: cursor(c), Limit: leadsPerPage + 1}})
 	if err != nil {
 		return err

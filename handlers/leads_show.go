@@ -24,7 +24,7 @@ func (h *Handlers) leadsShow(c echo.Context) error {
 		return err
 	}
 	vm := views.LeadsVM{Page: page(c, "Leads", "leads"), Now: h.now(), Query: c.QueryParam("q"), Key: key}
-	f := db.LeadFilter{PageFilter: db.PageFilter{BeforeID: cursor(c), Limit: leadsPerPage + 1}, KeyID: key.ID,
+	f := db.LeadFilter{PageFilter: db.PageFilter{BeforeID: cursor(c), Limit: leadsPerPage + 1}, KeyID: key.ID, KeyIDs: key.IDs,
 		Search: db.ParseLeadSearch(vm.Query)}
 	if m := keys.Mode(c.QueryParam("mode")); m == keys.Live || m == keys.Test {
 		f.Mode, vm.Mode = m, string(m)

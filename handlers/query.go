@@ -73,5 +73,6 @@ func (h *Handlers) keyFilter(c echo.Context) (views.KeyFilterVM, error) {
 	if err != nil {
 		return views.KeyFilterVM{}, err
 	}
-	return views.KeyFilterVM{Name: ref.Name, ID: ref.ID}, nil
+	// A link's ?key= is that one key; a name is every key of that name.
+	return views.KeyFilterVM{Name: ref.Name, ID: ref.ID, IDs: ref.IDs, ByID: ref.IDs == nil}, nil
 }
