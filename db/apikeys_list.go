@@ -14,6 +14,8 @@ import (
 const (
 	KeyStatusActive  = "active"
 	KeyStatusRevoked = "revoked"
+	// KeyStatusUnused is an active key not used since KeyFilter.UnusedBefore.
+	KeyStatusUnused = "unused"
 )
 
 // KeyFilter selects one page of an account's keys of one type.
@@ -21,10 +23,13 @@ type KeyFilter struct {
 	Type        KeyType
 	Query       string    // part of the name (any case), or the start of the API key
 	Mode        keys.Mode // "" for both
-	Status      string    // "", KeyStatusActive or KeyStatusRevoked
+	Status      string    // "", KeyStatusActive, KeyStatusRevoked or KeyStatusUnused
 	ShowRevoked bool      // with no Status: revoked keys too
-	Limit       int
-	Offset      int
+	// UnusedBefore: with KeyStatusUnused, the keys not used since (as the
+	// landing page's "not used in 30 days" counts them).
+	UnusedBefore time.Time
+	Limit        int
+	Offset       int
 }
 
 // KeyList is one page of keys and how many match the filter in all. Its
@@ -46,6 +51,8 @@ func (d *DB) APIKeyList(ctx context.Context, accountID int64, f KeyFilter) (KeyL
 		parts = []string{"k.revoked_at IS NULL"}
 	case f.Status == KeyStatusRevoked:
 		parts = []string{"k.revoked_at IS NOT NULL"}
+	case f.Status == KeyStatusUnused:
+		parts = []string{"k.revoked_at IS NULL"}
 	default:
 		parts = []string{"k.revoked_at IS NULL", "k.revoked_at IS NOT NULL"}
 	}
@@ -116,6 +123,9 @@ func keyListWhere(accountID int64, f KeyFilter) (string, []any) {
 	args := []any{accountID, string(f.Type)}
 	if f.Mode != "" {
 		where, args = append(where, "k.mode = ?"), append(args, string(f.Mode))
+	}
+	if f.Status == KeyStatusUnused {
+		where, args = append(where, "coalesce(k.last_used_at, 0) < ?"), append(args, f.UnusedBefore.Unix())
 	}
 	if q := strings.TrimSpace(f.Query); q != "" {
 		where = append(where, `(lower(k.name) LIKE ? ESCAPE '\' OR substr(k.public_key, 1, ?) = ?)`)

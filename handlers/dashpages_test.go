@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"encoding/csv"
 	"fmt"
 	"html"
@@ -95,6 +96,9 @@ func TestLeadsPageSearchFiltersAndLead(t *testing.T) {
 	}
 
 	// The landing page counts them and links each figure to its list.
+	if err := app.db.FlushLastUsed(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	home := b.get("/").body
 	for _, want := range []string{
 		`href="/leads?since=` + today + `" data-testid="stat-leads-today"><span class="num">3</span>`,
@@ -103,6 +107,27 @@ func TestLeadsPageSearchFiltersAndLead(t *testing.T) {
 	} {
 		if !strings.Contains(home, want) {
 			t.Errorf("landing page lacks %s", want)
+		}
+	}
+	// Each key figure's list shows what the figure counts.
+	keyRows := regexp.MustCompile(`data-testid="key-row"\s+data-key-name="([^"]+)"`)
+	rowsOf := func(body string) (out []string) {
+		for _, m := range keyRows.FindAllStringSubmatch(body, -1) {
+			out = append(out, m[1])
+		}
+		return out
+	}
+	for _, tt := range []struct{ testid, want string }{
+		{"stat-digital", "Sandbox form,Website form"},
+		{"stat-integration", "CRM"},
+		{"stat-idle", "CRM"}, // the two others were used just now
+	} {
+		m := regexp.MustCompile(`href="([^"]+)" data-testid="` + tt.testid + `"`).FindStringSubmatch(home)
+		if m == nil {
+			t.Fatalf("landing page: no link on %s", tt.testid)
+		}
+		if got := strings.Join(rowsOf(b.get(html.UnescapeString(m[1])).body), ","); got != tt.want {
+			t.Errorf("%s links to %s, which lists %q, want %q", tt.testid, m[1], got, tt.want)
 		}
 	}
 	if strings.Contains(home, "@when") || !strings.Contains(home, `<time class="when" datetime="`) {

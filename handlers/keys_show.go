@@ -27,13 +27,17 @@ func (h *Handlers) keysShow(c echo.Context) error {
 func (h *Handlers) renderKeys(c echo.Context, vm views.KeysVM) error {
 	vm.Filter = keyListFilter(c)
 	for _, t := range []db.KeyType{db.DigitalRequests, db.Integration} {
+		if vm.Filter.Type != "" && t != vm.Filter.Type {
+			continue
+		}
 		n, err := strconv.Atoi(c.QueryParam(views.PageParam(t)))
 		if err != nil || n < 1 {
 			n = 1
 		}
 		list, err := h.db.APIKeyList(c.Request().Context(), viewer(c).Account.ID, db.KeyFilter{
 			Type: t, Query: vm.Filter.Query, Mode: keys.Mode(vm.Filter.Mode), Status: vm.Filter.Status,
-			ShowRevoked: vm.Filter.ShowRevoked, Limit: views.KeysPerPage, Offset: (n - 1) * views.KeysPerPage,
+			ShowRevoked: vm.Filter.ShowRevoked, UnusedBefore: h.now().Add(-unusedFor),
+			Limit: views.KeysPerPage, Offset: (n - 1) * views.KeysPerPage,
 		})
 		if err != nil {
 			return err
@@ -59,8 +63,12 @@ func keyListFilter(c echo.Context) views.KeyListFilter {
 		f.Mode = string(m)
 	}
 	switch s := c.QueryParam("status"); s {
-	case db.KeyStatusActive, db.KeyStatusRevoked:
+	case db.KeyStatusActive, db.KeyStatusRevoked, db.KeyStatusUnused:
 		f.Status = s
+	}
+	switch t := db.KeyType(c.QueryParam("type")); t {
+	case db.DigitalRequests, db.Integration:
+		f.Type = t
 	}
 	return f
 }

@@ -265,7 +265,7 @@ func Dashboard(vm DashboardVM) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = statLink(vm.keysPath("unused", "30d"), strconv.Itoa(vm.Keys.Idle), "not used in 30 days", "stat-idle").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = statLink(vm.keysPath("status", db.KeyStatusUnused), strconv.Itoa(vm.Keys.Idle), "not used in 30 days", "stat-idle").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

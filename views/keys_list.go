@@ -15,13 +15,15 @@ const KeysPerPage = 50
 type KeyListFilter struct {
 	Query       string
 	Mode        string // "", "live" or "test"
-	Status      string // "", db.KeyStatusActive or db.KeyStatusRevoked
+	Status      string // "", db.KeyStatusActive, db.KeyStatusRevoked or db.KeyStatusUnused
 	ShowRevoked bool
+	// Type shows one section only (a landing page figure's link); "" both.
+	Type db.KeyType
 }
 
 // Active reports whether anything narrows the list.
 func (f KeyListFilter) Active() bool {
-	return f.Query != "" || f.Mode != "" || f.Status != "" || f.ShowRevoked
+	return f.Query != "" || f.Mode != "" || f.Status != "" || f.ShowRevoked || f.Type != ""
 }
 
 // KeySection is one of the two tables of a key list.
@@ -85,6 +87,9 @@ func (vm KeysVM) url(t db.KeyType, n int) string {
 	}
 	if vm.Filter.ShowRevoked {
 		q.Set("revoked", "1")
+	}
+	if vm.Filter.Type != "" {
+		q.Set("type", string(vm.Filter.Type))
 	}
 	for _, s := range vm.Sections {
 		p := s.PageNum
