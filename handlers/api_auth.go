@@ -105,8 +105,12 @@ func (h *Handlers) api(need scopeSet, license string, fn apiHandler) echo.Handle
 		h.db.TouchAPIKey(caller.key.ID, h.now())
 		h.setSunset(c, caller.key)
 		if caller.scope&need != need {
-			return bearerChallenge(c, http.StatusForbidden, "insufficient_scope",
-				"This call needs the "+need.String()+" scope, which this key's type does not grant.")
+			why := "which this key's type does not grant."
+			if keyScope(caller.key.Type)&need == need {
+				// The key may; the Bearer token was asked for with less.
+				why = "which this access token was not issued with: ask for a token with scope \"" + keyScope(caller.key.Type).String() + "\"."
+			}
+			return bearerChallenge(c, http.StatusForbidden, "insufficient_scope", "This call needs the "+need.String()+" scope, "+why)
 		}
 		if license != "" && (!slices.Contains(caller.key.Licenses, license) || !caller.account.Holds(license)) {
 			return &web.APIError{Status: http.StatusForbidden, Code: "missing_license_" + license,

@@ -236,18 +236,22 @@ func TestScopesAndLicenses(t *testing.T) {
 		name, method, path, body string
 		header                   map[string]string
 		status                   int
-		code                     string
+		code, says               string
 	}{
-		{"write-only key lists", "GET", "/api/v1/leads", "", bearer(writeTok), 403, "insufficient_scope"},
-		{"write-only key reads one", "GET", "/api/v1/leads/ld_x", "", bearer(writeTok), 403, "insufficient_scope"},
-		{"write-only key signed read", "GET", "/api/v1/leads", "", signedHeaders("acme", f.write.PublicKey, f.writeSecret, app.clock.Now()), 403, "insufficient_scope"},
-		{"read-scoped token writes", "POST", "/api/v1/leads", lead, bearer(readTok), 403, "insufficient_scope"},
-		{"key without leads license", "POST", "/api/v1/leads", lead, signedHeaders("acme", captureOnly.PublicKey, captureSecret, app.clock.Now()), 403, "missing_license_leads"},
+		{"write-only key lists", "GET", "/api/v1/leads", "", bearer(writeTok), 403, "insufficient_scope", "which this key's type does not grant"},
+		{"write-only key reads one", "GET", "/api/v1/leads/ld_x", "", bearer(writeTok), 403, "insufficient_scope", "key's type does not grant"},
+		{"write-only key signed read", "GET", "/api/v1/leads", "", signedHeaders("acme", f.write.PublicKey, f.writeSecret, app.clock.Now()), 403, "insufficient_scope", "key's type does not grant"},
+		{"read-scoped token writes", "POST", "/api/v1/leads", lead, bearer(readTok), 403, "insufficient_scope",
+			`which this access token was not issued with: ask for a token with scope \"read write\"`},
+		{"key without leads license", "POST", "/api/v1/leads", lead, signedHeaders("acme", captureOnly.PublicKey, captureSecret, app.clock.Now()), 403, "missing_license_leads", "license"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			res := app.call(tt.method, tt.path, "application/json", tt.body, tt.header)
 			expectError(t, res, tt.status, tt.code)
+			if !strings.Contains(res.body, tt.says) {
+				t.Errorf("the answer does not say %q: %s", tt.says, res.body)
+			}
 			if tt.code == "insufficient_scope" && !strings.Contains(res.header.Get("WWW-Authenticate"), `error="insufficient_scope"`) {
 				t.Errorf("WWW-Authenticate %q", res.header.Get("WWW-Authenticate"))
 			}

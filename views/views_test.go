@@ -3,6 +3,10 @@ package views
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -380,5 +384,41 @@ func TestKeyListURLKeepsFilterAndPages(t *testing.T) {
 		if got := vm.url(tc.t, tc.n); got != tc.want {
 			t.Errorf("url(%s, %d) = %q, want %q", tc.t, tc.n, got, tc.want)
 		}
+	}
+}
+
+// TestDocsErrorsAreTheContractsCodes: the Developer docs' Errors table and
+// the OpenAPI document's Error codes are the same list (the handler tests
+// check every error answer against the latter).
+func TestDocsErrorsAreTheContractsCodes(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "handlers", "openapi.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Components struct {
+			Schemas struct {
+				Error struct {
+					Properties struct {
+						Error struct {
+							Enum []string `json:"enum"`
+						} `json:"error"`
+					} `json:"properties"`
+				} `json:"Error"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var documented []string
+	for _, e := range docsErrors {
+		documented = append(documented, e.Code)
+	}
+	enum := doc.Components.Schemas.Error.Properties.Error.Enum
+	slices.Sort(documented)
+	slices.Sort(enum)
+	if !slices.Equal(documented, enum) {
+		t.Errorf("docs list %v\nOpenAPI lists %v", documented, enum)
 	}
 }
