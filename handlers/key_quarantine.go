@@ -97,7 +97,11 @@ func (h *Handlers) keyEndQuarantine(c echo.Context) error {
 		notice += " Discarded " + leadCount(n) + "."
 	default:
 		if parked > 0 {
-			notice += " Its " + leadCount(parked) + " stay parked under Leads › Quarantined."
+			verb := " stay"
+			if parked == 1 {
+				verb = " stays"
+			}
+			notice += " Its " + leadCount(parked) + verb + " parked under Leads › Quarantined."
 		}
 	}
 	return h.afterRowChange(c, k.ID, notice)

@@ -169,6 +169,9 @@ func testQuarantine(t *testing.T, app *testApp) {
 	if k, _ := app.db.APIKey(t.Context(), f.acc.ID, f.write.ID); k.Quarantined() {
 		t.Fatal("the quarantine did not end")
 	}
+	if page := admin.get(keyPage); !strings.Contains(page.body, "Its 1 lead stays parked under Leads › Quarantined.") {
+		t.Error("the notice after ending with one lead kept does not say it stays parked")
+	}
 	// Its leads go through again; the kept one waits under Quarantined, its key's state in words.
 	if id := receiptID(t, postLead(app, send, goodLead)); !strings.Contains(read("/api/v1/leads/"+id).body, id) {
 		t.Error("a lead after the quarantine is not readable")

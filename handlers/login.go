@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -74,9 +75,17 @@ func (h *Handlers) loginSubmit(c echo.Context) error {
 // throttledMessage says how long to wait, in seconds when it is under a minute.
 func throttledMessage(wait time.Duration) string {
 	if wait < time.Minute {
-		return fmt.Sprintf("Too many sign-in attempts. Wait %d second(s) and try again.", max(int(math.Ceil(wait.Seconds())), 1))
+		return "Too many sign-in attempts. Wait " + plural(max(int(math.Ceil(wait.Seconds())), 1), "second") + " and try again."
 	}
-	return fmt.Sprintf("Too many failed sign-ins. Wait %d minute(s) and try again.", int(math.Ceil(wait.Minutes())))
+	return "Too many failed sign-ins. Wait " + plural(int(math.Ceil(wait.Minutes())), "minute") + " and try again."
+}
+
+// plural says n of unit: "1 second", "15 minutes".
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return strconv.Itoa(n) + " " + unit + "s"
 }
 
 func (h *Handlers) logout(c echo.Context) error {

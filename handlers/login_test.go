@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"keydesk/db"
 	"keydesk/web"
@@ -98,5 +99,22 @@ func TestSimultaneousSignInsCannotOutrunTheThrottle(t *testing.T) {
 				t.Fatalf("statuses %v: only 401, 303 and 429 expected", counts)
 			}
 		})
+	}
+}
+
+func TestThrottledMessageSaysHowLong(t *testing.T) {
+	for _, tt := range []struct {
+		wait time.Duration
+		want string
+	}{
+		{300 * time.Millisecond, "Wait 1 second and try again."},
+		{1500 * time.Millisecond, "Wait 2 seconds and try again."},
+		{59 * time.Second, "Wait 59 seconds and try again."},
+		{time.Minute, "Wait 1 minute and try again."},
+		{14*time.Minute + time.Second, "Wait 15 minutes and try again."},
+	} {
+		if got := throttledMessage(tt.wait); !strings.HasSuffix(got, tt.want) {
+			t.Errorf("throttledMessage(%v) = %q, want it to end %q", tt.wait, got, tt.want)
+		}
 	}
 }

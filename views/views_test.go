@@ -309,6 +309,28 @@ func TestKeyRowSaysWhenItStops(t *testing.T) {
 	}
 }
 
+func TestKeyPageSaysWhenItStopped(t *testing.T) {
+	revoked := testKey("Old Sync")
+	revoked.RevokedAt, revoked.RevokedByEmail = now.Add(-5*time.Minute), "ann@example.com"
+	paused := testKey("DMS Sync")
+	paused.PausedAt = now.Add(-2 * time.Hour)
+	for _, tc := range []struct {
+		key  db.APIKey
+		want string
+	}{
+		{revoked, "Revoked 5 min ago by ann@example.com It and its access tokens no longer work."},
+		{paused, "Paused 2 h ago"},
+	} {
+		d := render(t, KeyPage(KeyPageVM{Page: Page{Now: now, CSRF: "tok"}, Key: tc.key, Admin: true}))
+		if got := textOf(d.one("status")); !strings.HasPrefix(got, tc.want) {
+			t.Errorf("status %q, want it to start %q", got, tc.want)
+		}
+		if help := textOf(d.one("credentials")); tc.key.Revoked() == strings.Contains(help, "Reveal shows it") {
+			t.Errorf("revoked %v, credentials say %q", tc.key.Revoked(), help)
+		}
+	}
+}
+
 func TestConfirmationFocusesCancel(t *testing.T) {
 	d := render(t, KeyConfirmModal(KeyConfirmVM{Key: testKey("DMS Sync"), Action: "revoke", BackToKey: true}))
 	cancel := d.one("cancel")

@@ -11,7 +11,7 @@ import (
 )
 
 // Sign-in limits. An address may fail 20 times in 15 minutes; one email from
-// one address 5 times, waiting 1, 2, 4 s after the third and later failures;
+// one address 5 times, the attempt after the second failure and each later one waiting 1, 2, 4 … s;
 // one email from everywhere together 100 times, so an attacker elsewhere
 // cannot lock the real user out of their usual address with a few tries.
 var (
