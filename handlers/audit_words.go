@@ -10,6 +10,9 @@ import (
 
 // editDetail says in words what an edit changed, old → new, for the audit log.
 // A key's settings hold no secret, so every value may be written.
+// noChange is editDetail's answer when nothing differs.
+const noChange = "no change"
+
 func editDetail(before, after db.APIKey) string {
 	var out []string
 	if before.Name != after.Name {
@@ -20,7 +23,7 @@ func editDetail(before, after db.APIKey) string {
 	}
 	out = append(out, keys.Changes(before.Settings, after.Settings)...)
 	if len(out) == 0 {
-		return "no change"
+		return noChange
 	}
 	return strings.Join(out, "; ")
 }

@@ -39,7 +39,7 @@ func keyFormFrom(v url.Values) views.KeyForm {
 		Name:     strings.TrimSpace(v.Get("name")),
 		Licenses: v["licenses"],
 		Live:     v.Get("live") != "",
-		Values:   map[string]string{"expires_on": v.Get("expires_on")},
+		Values:   map[string]string{"expires_on": v.Get("expires_on"), "expires_until": v.Get("expires_until")},
 	}
 	for _, field := range keys.Fields {
 		f.Values[field.Name] = v.Get(field.Name)

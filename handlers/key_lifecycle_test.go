@@ -11,6 +11,8 @@ import (
 
 	"keydesk/db"
 	"keydesk/keys"
+
+	"golang.org/x/net/html"
 )
 
 // eventually waits (bounded) for background work the request started, such as
@@ -259,5 +261,113 @@ func TestRequireBodySignedRequests(t *testing.T) {
 	// Another key of the account still takes v1.
 	if r := app.call("GET", "/api/v1/key", "", "", signedHeaders("acme", f.write.PublicKey, f.writeSecret, app.clock.Now())); r.status != http.StatusOK {
 		t.Errorf("v1 on another key: %d", r.status)
+	}
+}
+
+// formAsSent is what a browser submits from the first form whose
+// data-testid is testid in page: every named input, checked box, chosen
+// option and text area, as they stand.
+func formAsSent(t *testing.T, page, testid string) url.Values {
+	t.Helper()
+	root, err := html.Parse(strings.NewReader(page))
+	if err != nil {
+		t.Fatal(err)
+	}
+	attr := func(n *html.Node, name string) (string, bool) {
+		for _, a := range n.Attr {
+			if a.Key == name {
+				return a.Val, true
+			}
+		}
+		return "", false
+	}
+	var form *html.Node
+	for n := range root.Descendants() {
+		if v, _ := attr(n, "data-testid"); n.Type == html.ElementNode && n.Data == "form" && v == testid {
+			form = n
+			break
+		}
+	}
+	if form == nil {
+		t.Fatalf("no form %q on the page", testid)
+	}
+	out := url.Values{}
+	for n := range form.Descendants() {
+		name, named := attr(n, "name")
+		if n.Type != html.ElementNode || !named {
+			continue
+		}
+		switch n.Data {
+		case "input":
+			typ, _ := attr(n, "type")
+			_, checked := attr(n, "checked")
+			value, _ := attr(n, "value")
+			if (typ == "checkbox" || typ == "radio") && !checked || typ == "submit" {
+				continue
+			}
+			if (typ == "checkbox" || typ == "radio") && value == "" {
+				value = "on"
+			}
+			out.Add(name, value)
+		case "textarea":
+			var b strings.Builder
+			for c := range n.Descendants() {
+				if c.Type == html.TextNode {
+					b.WriteString(c.Data)
+				}
+			}
+			out.Add(name, strings.TrimPrefix(b.String(), "\n"))
+		case "select":
+			chosen := ""
+			first := true
+			for o := range n.Descendants() {
+				if o.Type != html.ElementNode || o.Data != "option" {
+					continue
+				}
+				v, _ := attr(o, "value")
+				if _, sel := attr(o, "selected"); sel || first {
+					chosen = v
+				}
+				if _, sel := attr(o, "selected"); sel {
+					break
+				}
+				first = false
+			}
+			out.Add(name, chosen)
+		}
+	}
+	return out
+}
+
+// TestSavingAnUnchangedKeyWritesNothing: the edit form sent back as it came
+// changes nothing, so it writes no audit entry and says there was nothing to
+// save; a key's expiry is offered unchanged with its exact time.
+func TestSavingAnUnchangedKeyWritesNothing(t *testing.T) {
+	app := newTestApp(t)
+	f := app.apiFixture("acme")
+	b := app.browser().login(f.admin.Email)
+	keyPage := fmt.Sprintf("/settings/integrations/keys/%d", f.rw.ID)
+	form := validKeyForm("CRM", db.Integration)
+	form.Del("type")
+	form.Set("expires", "30d")
+	if res := b.post(keyPage, keyPage, form); res.status != http.StatusSeeOther {
+		t.Fatalf("set an expiry: %d %s", res.status, res.body)
+	}
+	ctx := context.Background()
+	before, _ := app.db.KeyAuditEvents(ctx, f.acc.ID, f.rw.ID, 50)
+	edit := b.get(keyPage + "/edit")
+	until := app.clock.Now().UTC().AddDate(0, 0, 30).Format("2006-01-02 15:04 UTC")
+	if !strings.Contains(edit.body, "Unchanged (until "+until+")") {
+		t.Errorf("the edit form does not offer the expiry unchanged until %s", until)
+	}
+	res := b.post(keyPage, keyPage, formAsSent(t, edit.body, "key-form"))
+	if res.status != http.StatusSeeOther {
+		t.Fatalf("save unchanged: %d %s", res.status, res.body)
+	}
+	if page := b.get(res.header.Get("Location")); !strings.Contains(page.body, "Nothing to save: CRM already has these settings.") {
+		t.Error("the notice does not say there was nothing to save")
+	}
+	if after, _ := app.db.KeyAuditEvents(ctx, f.acc.ID, f.rw.ID, 50); len(after) != len(before) {
+		t.Errorf("%d audit entries after saving nothing, want %d", len(after), len(before))
 	}
 }

@@ -34,7 +34,12 @@ func (h *Handlers) keyUpdate(c echo.Context) error {
 	}
 	before := k
 	k.Name, k.Licenses, k.Settings = f.Name, orderedLicenses(f.Licenses), settings
-	err = h.db.UpdateAPIKeySettings(c.Request().Context(), k, actor(c), h.now(), editDetail(before, k))
+	detail := editDetail(before, k)
+	if detail == noChange {
+		// Nothing to write, nothing to audit, nothing for live state to learn.
+		return h.afterRowChange(c, k.ID, "Nothing to save: "+k.Name+" already has these settings.")
+	}
+	err = h.db.UpdateAPIKeySettings(c.Request().Context(), k, actor(c), h.now(), detail)
 	if isDuplicate(err) {
 		return renderKeyForm(c, http.StatusUnprocessableEntity, f, duplicateNameError(f.Name))
 	}

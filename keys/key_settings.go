@@ -264,6 +264,7 @@ var Fields = []Field{
 			v["expires"] = "never"
 			if !s.ExpiresAt.IsZero() {
 				v["expires"], v["expires_on"] = "keep", s.ExpiresAt.UTC().Add(-time.Second).Format(time.DateOnly)
+				v["expires_until"] = s.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC") // the Unchanged choice's label
 			}
 		},
 		Parse: parseKeyExpiry},

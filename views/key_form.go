@@ -135,7 +135,11 @@ var ipModes = []Option{{"off", "Off"}, {"report", "Report only"}, {"enforce", "E
 func (vm KeyFormVM) keyExpiryOptions() []Option {
 	var out []Option
 	if vm.Form.V("expires") == "keep" || vm.editing() && vm.Form.V("expires_on") != "" {
-		out = append(out, Option{Value: "keep", Label: "Unchanged (through " + vm.Form.V("expires_on") + ")"})
+		label := "Unchanged (through " + vm.Form.V("expires_on") + ")"
+		if until := vm.Form.V("expires_until"); until != "" {
+			label = "Unchanged (until " + until + ")"
+		}
+		out = append(out, Option{Value: "keep", Label: label})
 	}
 	for _, e := range keys.KeyExpiries {
 		out = append(out, Option{Value: e.Value, Label: e.Label})
