@@ -128,7 +128,7 @@ func keyScreensFixture(t *testing.T) (*testApp, db.APIKey) {
 			app.db.TouchAPIKey(k.ID, app.clock.Now().Add(-time.Duration(i)*time.Hour))
 		}
 	}
-	long, _ := app.key(acc, admin, "Main Street Motors — website lead form for the used-car pages", db.DigitalRequests, keys.Live, db.LicenseLeads)
+	long, _ := app.key(acc, admin, "Main Street Motors — website lead form for the used-car pages", db.DigitalRequests, keys.Live, db.LicenseLeads, db.LicenseCapture)
 	app.key(acc, admin, "Trade-in widget", db.DigitalRequests, keys.Test, db.LicenseLeads)
 	return app, long
 }

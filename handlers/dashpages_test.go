@@ -276,3 +276,28 @@ func TestKeyNameFilterFollowsARoll(t *testing.T) {
 		})
 	}
 }
+
+// TestLeadByTheIDTheAPIGave: the ld_… id a lead's receipt carries opens the
+// lead in the address bar and from the Leads search; another account's does not.
+func TestLeadByTheIDTheAPIGave(t *testing.T) {
+	app := newTestApp(t)
+	f, other := app.apiFixture("acme"), app.apiFixture("other")
+	id := receiptID(t, postLead(app, bearer(app.token(f.write.PublicKey, f.writeSecret)), goodLead))
+	theirs := receiptID(t, postLead(app, bearer(app.token(other.write.PublicKey, other.writeSecret)), goodLead))
+	b := app.browser().login(f.admin.Email)
+	page := b.get("/leads/" + id)
+	if page.status != http.StatusOK || !strings.Contains(page.body, "Ann Lee") || !strings.Contains(page.body, `› <code>`+id+`</code>`) {
+		t.Fatalf("/leads/%s: %d", id, page.status)
+	}
+	if res := b.get("/leads?q=" + id); res.status != http.StatusSeeOther || res.header.Get("Location") != "/leads/"+id {
+		t.Errorf("searching the id: %d to %q", res.status, res.header.Get("Location"))
+	}
+	for _, p := range []string{"/leads/" + theirs, "/leads/ld_" + strings.Repeat("a", 24)} {
+		if res := b.get(p); res.status != http.StatusNotFound {
+			t.Errorf("%s: %d, want 404", p, res.status)
+		}
+	}
+	if res := b.get("/leads?q=" + theirs); res.status != http.StatusOK || leadLink.MatchString(res.body) {
+		t.Errorf("searching another account's id: %d, or it lists a lead", res.status)
+	}
+}

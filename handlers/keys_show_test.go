@@ -92,7 +92,7 @@ func TestKeyPage(t *testing.T) {
 	app := newTestApp(t)
 	acc, admin, _ := app.account("acme", db.LicenseLeads)
 	other, otherAdmin, _ := app.account("other", db.LicenseLeads)
-	k, _ := app.key(acc, admin, "DMS Sync", db.Integration, keys.Live, db.LicenseLeads)
+	k, _ := app.key(acc, admin, "DMS Sync", db.Integration, keys.Live, db.LicenseLeads, db.LicenseCapture)
 	theirs, _ := app.key(other, otherAdmin, "Theirs", db.Integration, keys.Live, db.LicenseLeads)
 	b := app.browser().login("admin@acme.test")
 	dealer := app.browser().login("dealer@acme.test")

@@ -3,6 +3,7 @@ package handlers
 import (
 	"math"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -19,6 +20,12 @@ const leadsPerPage = 50
 func (h *Handlers) leadsShow(c echo.Context) error {
 	ctx := c.Request().Context()
 	acc := viewer(c).Account
+	// A lead id the API gave out (ld_…) opens that lead.
+	if q := strings.TrimSpace(c.QueryParam("q")); isLeadPublicID(q) {
+		if _, err := h.db.LeadIDByPublicID(ctx, acc.ID, q); err == nil {
+			return c.Redirect(http.StatusSeeOther, "/leads/"+q)
+		}
+	}
 	key, err := h.keyFilter(c)
 	if err != nil {
 		return err
@@ -64,15 +71,33 @@ func leadsPage(leads []db.Lead) ([]db.Lead, int64) {
 
 // leadShow is one lead of the account; another account's is a 404.
 func (h *Handlers) leadShow(c echo.Context) error {
-	id, err := pathID(c)
-	if err != nil {
+	ctx, acc := c.Request().Context(), viewer(c).Account
+	var id int64
+	var err error
+	if p := c.Param("id"); isLeadPublicID(p) {
+		// The id the API and the lead page show works in the address too.
+		if id, err = h.db.LeadIDByPublicID(ctx, acc.ID, p); err != nil {
+			return notFoundAs(err, "That lead does not exist in your account.")
+		}
+	} else if id, err = pathID(c); err != nil {
 		return err
 	}
-	l, err := h.db.LeadByID(c.Request().Context(), viewer(c).Account.ID, id)
+	l, err := h.db.LeadByID(ctx, acc.ID, id)
 	if err != nil {
 		return notFoundAs(err, "That lead does not exist in your account.")
 	}
 	return web.Render(c, http.StatusOK, views.Lead(views.LeadVM{Page: page(c, leadNameOf(l), "leads"), Now: h.now(), Lead: l}))
+}
+
+// isLeadPublicID reports whether s has the shape of a lead's public id:
+// ld_ or ld_test_ and the base32 of newPublicID.
+func isLeadPublicID(s string) bool {
+	rest, ok := strings.CutPrefix(s, "ld_")
+	rest = strings.TrimPrefix(rest, "test_")
+	if !ok || len(rest) < 16 || len(rest) > 32 {
+		return false
+	}
+	return strings.Trim(rest, "234567abcdefghijklmnopqrstuvwxyz") == ""
 }
 
 func leadNameOf(l db.Lead) string {

@@ -1,6 +1,7 @@
 package views
 
 import (
+	"slices"
 	"strconv"
 	"time"
 
@@ -151,6 +152,10 @@ func actionWords(action string) string {
 }
 
 // keyStatus is a key's state in one word, for its badge.
+// holdsCapture reports whether the key may make capture sessions, which
+// its capture settings shape.
+func holdsCapture(k db.APIKey) bool { return slices.Contains(k.Licenses, db.LicenseCapture) }
+
 func keyStatus(k db.APIKey, now time.Time) string {
 	switch {
 	case k.Revoked():

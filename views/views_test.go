@@ -331,6 +331,20 @@ func TestKeyPageSaysWhenItStopped(t *testing.T) {
 	}
 }
 
+func TestKeyPageCaptureSettingsNeedTheLicense(t *testing.T) {
+	leadsOnly := testKey("Website")
+	leadsOnly.Licenses = []string{db.LicenseLeads}
+	for _, tc := range []struct {
+		key     db.APIKey
+		showing bool
+	}{{testKey("DMS Sync"), true}, {leadsOnly, false}} {
+		d := render(t, KeyPage(KeyPageVM{Page: Page{Now: now, CSRF: "tok"}, Key: tc.key, Admin: true}))
+		if shown := len(d.byTestID("session-expiry")) == 1; shown != tc.showing || len(d.byTestID("no-capture")) == 1 == tc.showing {
+			t.Errorf("licenses %v: capture settings shown %v, want %v", tc.key.Licenses, shown, tc.showing)
+		}
+	}
+}
+
 func TestConfirmationFocusesCancel(t *testing.T) {
 	d := render(t, KeyConfirmModal(KeyConfirmVM{Key: testKey("DMS Sync"), Action: "revoke", BackToKey: true}))
 	cancel := d.one("cancel")
