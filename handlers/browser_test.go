@@ -415,6 +415,10 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 		t.Errorf("secret shown = %q", got)
 	}
 	screenshot(t, ctx, "21-nojs-created")
+	// Nothing copies without the script, so no Copy button is offered.
+	if n := eval[int](t, ctx, `[...document.querySelectorAll("[data-copy]")].filter(b => b.offsetParent !== null).length`); n != 0 {
+		t.Errorf("%d Copy buttons shown without JavaScript", n)
+	}
 	row := `tr[data-key-name="DMS Sync"]`
 	step(t, ctx, "reveal on a page of its own",
 		chromedp.Navigate(base+"/settings/integrations"),

@@ -3,6 +3,8 @@
 // makes it smoother. No inline script or style anywhere (the CSP forbids it).
 (function () {
   "use strict";
+  // What needs this script (Copy, live counts) shows only once it runs.
+  document.documentElement.classList.remove("no-js");
   const modal = () => document.getElementById("modal");
   const body = () => document.getElementById("modal-body");
   // A modal showing a secret once: no backdrop close, and Escape asks first.
@@ -174,6 +176,16 @@
     // On a narrow screen the navigation scrolls sideways: show where we are.
     const nav = document.querySelector("nav.nav"), here = nav && nav.querySelector("a.active");
     if (here && nav.scrollWidth > nav.clientWidth) nav.scrollLeft += here.getBoundingClientRect().left - nav.getBoundingClientRect().left - (nav.clientWidth - here.offsetWidth) / 2;
+    // Fade the side where more links are hidden, so the bar reads as one that scrolls.
+    const edges = () => {
+      nav.classList.toggle("more-left", nav.scrollLeft > 1);
+      nav.classList.toggle("more-right", nav.scrollLeft + nav.clientWidth < nav.scrollWidth - 1);
+    };
+    if (nav) {
+      edges();
+      nav.addEventListener("scroll", edges, { passive: true });
+      window.addEventListener("resize", edges);
+    }
     const m = modal();
     if (!m) return;
     m.addEventListener("close", () => {
