@@ -29,18 +29,18 @@ const (
 // find a read & write key that only wrote (the landing page leaves it out:
 // it would read every key's 90 days).
 func (h *Handlers) keyHealth(ctx context.Context, k db.APIKey, now time.Time, withTraffic bool) ([]views.HealthFlag, error) {
-	if k.Revoked() {
-		return nil, nil
+	if k.Revoked() || k.Retiring() {
+		return nil, nil // a retiring key is on its way out: what it lacks no longer matters
 	}
 	flag := func(text, label, suffix string) views.HealthFlag {
-		return views.HealthFlag{KeyName: k.Name, Text: text, ActionLabel: label, ActionHref: keyHref(k.ID, suffix)}
+		return views.HealthFlag{KeyName: k.Name, KeyHref: keyHref(k.ID, ""), Text: text, ActionLabel: label, ActionHref: keyHref(k.ID, suffix)}
 	}
 	var flags []views.HealthFlag
 	switch {
 	case k.LastUsedAt.IsZero() && now.Sub(k.CreatedAt) > unusedFor:
 		flags = append(flags, flag(fmt.Sprintf("Never used since it was created on %s.", k.CreatedAt.UTC().Format("2006-01-02")), "Revoke it", "/revoke"))
 	case k.LastUsedAt.IsZero():
-		flags = append(flags, views.HealthFlag{KeyName: k.Name, Text: "Never used yet.", ActionLabel: "Send the integrator the developer docs", ActionHref: "/docs"})
+		flags = append(flags, views.HealthFlag{KeyName: k.Name, KeyHref: keyHref(k.ID, ""), Text: "Never used yet.", ActionLabel: "Send the integrator the developer docs", ActionHref: "/docs"})
 	case now.Sub(k.LastUsedAt) > longUnused:
 		flags = append(flags, flag("Not used in 90 days.", "Revoke it", "/revoke"))
 	case now.Sub(k.LastUsedAt) > unusedFor:
@@ -70,7 +70,7 @@ func (h *Handlers) keyHealth(ctx context.Context, k db.APIKey, now time.Time, wi
 			return nil, err
 		}
 		if writes > 0 && reads == 0 {
-			flags = append(flags, views.HealthFlag{KeyName: k.Name,
+			flags = append(flags, views.HealthFlag{KeyName: k.Name, KeyHref: keyHref(k.ID, ""),
 				Text:        "A read & write key that has only written in 90 days: a digital-requests key would do.",
 				ActionLabel: "Create a digital-requests key", ActionHref: "/settings/integrations/keys/new?type=digital_requests"})
 		}
@@ -135,7 +135,7 @@ func (h *Handlers) failingFlag(ctx context.Context, t db.KeyTraffic, accountID i
 		return views.HealthFlag{}, false, err
 	}
 	top := topRows(counts, 1)
-	f := views.HealthFlag{KeyName: t.Name,
+	f := views.HealthFlag{KeyName: t.Name, KeyHref: keyHref(t.KeyID, ""),
 		Text: fmt.Sprintf("%s of its %s requests in the last 24 hours failed (%.1f %%).", views.FormatCount(t.Failed),
 			views.FormatCount(total), 100*float64(t.Failed)/float64(total)),
 		ActionLabel: "See the failed requests", ActionHref: keyHref(t.KeyID, "/usage?outcome="+db.OutcomeFailed)}

@@ -9,6 +9,7 @@ import (
 	"html"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -327,5 +328,22 @@ func TestKeyHealthFlagsFailingKeys(t *testing.T) {
 	a.clock.Advance(25 * time.Hour)
 	if res := a.browser().login(f.admin.Email).get("/"); res.status != http.StatusOK || strings.Contains(res.body, "requests in the last 24 hours failed") {
 		t.Errorf("yesterday's failures still flag the key: %d", res.status)
+	}
+}
+
+// TestKeyHealthNamesLinkAndSkipRetiringKeys: each flag's key name opens the
+// key, and a key retiring after a roll is not flagged beside its successor.
+func TestKeyHealthNamesLinkAndSkipRetiringKeys(t *testing.T) {
+	a := newTestApp(t)
+	acc, admin, _ := a.account("acme", db.LicenseLeads)
+	spare, _ := a.key(acc, admin, "Spare", db.DigitalRequests, keys.Live, db.LicenseLeads)
+	b := a.browser().login(admin.Email)
+	if home := b.get("/").body; !strings.Contains(home, `href="/settings/integrations/keys/`+itoa(spare.ID)+`" data-testid="health-key">Spare</a>`) {
+		t.Error("the flag's key name does not link to the key")
+	}
+	b.shownOnce(b.post("/settings/integrations", "/settings/integrations/keys/"+itoa(spare.ID)+"/roll",
+		url.Values{"old": {"retire"}, "window": {"1h"}, "deadline": {"7d"}}))
+	if n := strings.Count(b.get("/").body, `data-testid="health-key">Spare</a>:</strong> Never used yet.`); n != 1 {
+		t.Errorf("Spare is flagged %d times after a roll that keeps the old pair working, want once (the new pair)", n)
 	}
 }

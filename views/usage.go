@@ -181,6 +181,7 @@ type RequestRow struct {
 // HealthFlag is one thing the Key health panel flags, with the action that clears it.
 type HealthFlag struct {
 	KeyName     string
+	KeyHref     string // the key's page, which its name links to
 	Text        string
 	ActionLabel string
 	ActionHref  string
