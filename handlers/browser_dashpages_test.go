@@ -86,6 +86,8 @@ func TestBrowserDashPages(t *testing.T) {
 		{"key-long-name", fmt.Sprintf("/settings/integrations/keys/%d", long.ID), `[data-testid=key-page]`},
 		{"usage-long-name", fmt.Sprintf("/settings/integrations/keys/%d/usage", long.ID), `[data-testid=usage-chart]`},
 		{"debugger-long-name", fmt.Sprintf("/settings/integrations/keys/%d/signature-failures", long.ID), `h1`},
+		{"roll-long-name", fmt.Sprintf("/settings/integrations/keys/%d/roll", long.ID), `[data-testid=roll-form]`},
+		{"pause-long-name", fmt.Sprintf("/settings/integrations/keys/%d/pause", long.ID), `[data-testid=pause-form]`},
 		{"users", "/settings/users", `[data-testid=people]`},
 		{"user-reset", userURL(f.admin.ID+2, "reset"), `[data-testid=reset-confirm]`},
 		{"leads", "/leads", `[data-testid=leads-table]`},

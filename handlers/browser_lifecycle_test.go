@@ -29,9 +29,18 @@ func TestBrowserRollWithGrace(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=key-page]`)),
 		clickHX(`[data-testid=key-actions] [data-testid=roll]`),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=roll-form]`)),
+	)
+	opacity := `Number(getComputedStyle(document.querySelector("[data-testid=retire-options]")).opacity)`
+	if o := eval[float64](t, ctx, opacity); o >= 1 {
+		t.Errorf("with Revoke it now chosen the retiring window reads as in force (opacity %v)", o)
+	}
+	step(t, ctx, "choose to keep the old key working",
 		chromedp.Click(chromedp.CSS(`[data-testid=old-retire]`)),
 		chromedp.SetValue(chromedp.CSS(`#f-window`), "15m"),
 	)
+	if o := eval[float64](t, ctx, opacity); o != 1 {
+		t.Errorf("with Keep it working chosen the retiring window is dimmed (opacity %v)", o)
+	}
 	windowShot(t, ctx, "lifecycle-01-roll-dialog")
 	step(t, ctx, "roll, keeping the old key",
 		chromedp.Click(chromedp.CSS(`[data-testid=confirm-roll]`)),
