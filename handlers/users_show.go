@@ -89,6 +89,9 @@ func (h *Handlers) userRole(c echo.Context) error {
 }
 
 func (h *Handlers) userDisable(c echo.Context) error {
+	if id, err := pathID(c); err == nil && id == viewer(c).User.ID {
+		return h.renderUsers(c, http.StatusConflict, views.UsersVM{Error: "You cannot disable yourself: another admin can."})
+	}
 	return h.userChange(c, "disable", func(id int64) (db.User, error) {
 		return h.db.ChangeUserDisabled(c.Request().Context(), viewer(c).Account.ID, id, true, actor(c), h.now())
 	})

@@ -190,8 +190,17 @@ func TestUsersLastAdminAndAccess(t *testing.T) {
 	if r := b.get(userURL(otherAdmin.ID, "disable")); r.status != http.StatusNotFound {
 		t.Errorf("another account's person's disable confirmation: %d", r.status)
 	}
-	if r := b.post("/settings/users", userURL(admin.ID, "disable"), nil); !strings.Contains(r.body, "last active admin") {
-		t.Error("the refusal does not say why")
+	if r := b.post("/settings/users", userURL(admin.ID, "disable"), nil); !strings.Contains(r.body, "You cannot disable yourself") {
+		t.Error("the refusal to disable oneself does not say why")
+	}
+	if r := b.post("/settings/users", userURL(admin.ID, "role"), url.Values{"role": {"dealer"}}); !strings.Contains(r.body, "last active admin") {
+		t.Error("the refusal to demote the last admin does not say why")
+	}
+	// Their own row offers none of what would be refused or lock them out.
+	own := regexp.MustCompile(`(?s)data-email="` + regexp.QuoteMeta(admin.Email) + `">.*?</li>`)
+	row := own.FindString(b.get("/settings/users").body)
+	if !strings.Contains(row, `data-testid="only-admin"`) || strings.Contains(row, "person-role") || strings.Contains(row, "person-disable") || strings.Contains(row, "person-reset") {
+		t.Errorf("the only admin's own row: %s", row)
 	}
 	// An invited admin without a password does not count as an active admin.
 	invite(t, b, "new-admin@acme.test", "admin")
