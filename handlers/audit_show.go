@@ -37,6 +37,10 @@ func (h *Handlers) auditFilter(c echo.Context) (views.AuditFilterVM, db.AuditFil
 	if !to.IsZero() {
 		f.To, vm.To = to.Add(24*time.Hour), toDay
 	}
+	vm.FromError, vm.ToError = dayProblem(c, "from", vm.From, h.now()), dayProblem(c, "to", vm.To, h.now())
+	if !f.From.IsZero() && !to.IsZero() && f.From.After(to) {
+		vm.ToError = "To (" + vm.To + ") is before From (" + vm.From + "), so nothing can match: swap them."
+	}
 	vm.Before = cursor(c)
 	f.KeyID, f.UserID, f.Action, f.BeforeID = vm.Key.ID, vm.UserID, vm.Action, vm.Before
 	if len(vm.Key.IDs) > 1 {

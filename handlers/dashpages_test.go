@@ -301,3 +301,24 @@ func TestLeadByTheIDTheAPIGave(t *testing.T) {
 		t.Errorf("searching another account's id: %d, or it lists a lead", res.status)
 	}
 }
+
+// TestDateFiltersSayWhatIsWrong: a date in the address that is not one, or
+// a To before From, is named under its field instead of silently ignored.
+func TestDateFiltersSayWhatIsWrong(t *testing.T) {
+	app := newTestApp(t)
+	app.account("acme", db.LicenseLeads)
+	b := app.browser().login("admin@acme.test")
+	for _, tt := range []struct{ path, testid, says string }{
+		{"/leads?since=garbage", "since-error", "“garbage” is not a date: use YYYY-MM-DD"},
+		{"/settings/audit?from=2026-13-45", "from-error", "“2026-13-45” is not a date"},
+		{"/settings/audit?from=2026-12-05&to=2026-12-01", "to-error", "To (2026-12-01) is before From (2026-12-05), so nothing can match: swap them."},
+	} {
+		res := b.get(tt.path)
+		if res.status != http.StatusOK || !strings.Contains(res.body, `data-testid="`+tt.testid+`">`+html.EscapeString(tt.says)) && !strings.Contains(res.body, tt.says) {
+			t.Errorf("%s: %d, does not say %q", tt.path, res.status, tt.says)
+		}
+	}
+	if res := b.get("/leads?since=2026-11-01"); strings.Contains(res.body, `data-testid="since-error"`) {
+		t.Error("a good date is flagged")
+	}
+}

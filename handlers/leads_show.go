@@ -36,7 +36,9 @@ func (h *Handlers) leadsShow(c echo.Context) error {
 	if m := keys.Mode(c.QueryParam("mode")); m == keys.Live || m == keys.Test {
 		f.Mode, vm.Mode = m, string(m)
 	}
-	if since, day := queryDay(c, "since"); day != "" {
+	since, day := queryDay(c, "since")
+	vm.SinceError = dayProblem(c, "since", day, h.now())
+	if day != "" {
 		f.Since, vm.Since = since, day
 		if f.SinceID, err = h.db.FirstLeadIDSince(ctx, acc.ID, since); err != nil {
 			return err

@@ -44,6 +44,23 @@ func queryDay(c echo.Context, name string) (time.Time, string) {
 	return t, s
 }
 
+// dayProblem says what is wrong with a date of the query that queryDay
+// could not read ("" when it is absent or read), naming the form to use.
+func dayProblem(c echo.Context, name, day string, now time.Time) string {
+	if s := c.QueryParam(name); s != "" && day == "" {
+		return "“" + clipRunes(s, 20) + "” is not a date: use YYYY-MM-DD, e.g. " + now.UTC().Format(time.DateOnly) + ". Until then it is not applied."
+	}
+	return ""
+}
+
+// clipRunes shortens what a person typed to n characters for a message.
+func clipRunes(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
+}
+
 func idParam(id int64) string { return strconv.FormatInt(id, 10) }
 
 // keyFilter reads the Key field of the Leads and Audit log filters: a name
