@@ -167,7 +167,7 @@ func InviteAccept(vm InviteAcceptVM) templ.Component {
 						return templ_7745c5c3_Err
 					}
 				} else {
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "12 to 72 characters. A few unrelated words make a good one.")
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "12 to 72 characters (72 bytes: fewer with accents or emoji). A few unrelated words make a good one.")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
