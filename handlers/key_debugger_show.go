@@ -15,8 +15,13 @@ import (
 	"keydesk/web"
 )
 
-// debuggerAttempts is how many recent failures the debugger explains.
-const debuggerAttempts = 20
+// debuggerAttempts is how many mistakes the debugger shows, each with its
+// newest failure; debuggerRead is how many recent failures it reads to find
+// them, so one mistake repeated does not push every other one out.
+const (
+	debuggerAttempts = 20
+	debuggerRead     = 200
+)
 
 // maxOtherSecrets bounds the account's other secrets the debugger tries.
 const maxOtherSecrets = 50
@@ -31,7 +36,7 @@ func (h *Handlers) keySignatureFailures(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	fails, err := h.db.RequestFailures(ctx, k.AccountID, k.ID, debuggerAttempts)
+	fails, err := h.db.RequestFailures(ctx, k.AccountID, k.ID, debuggerRead)
 	if err != nil {
 		return err
 	}
@@ -50,6 +55,9 @@ func (h *Handlers) keySignatureFailures(c echo.Context) error {
 	acc := viewer(c).Account
 	vm := views.SignatureDebuggerVM{Page: page(c, "Failed signatures of "+k.Name, "integrations"),
 		KeyID: k.ID, KeyName: k.Name, PublicKey: k.PublicKey, Slug: acc.Slug}
+	// The same mistake (route, outcome, version, findings) is shown once, by
+	// its newest failure, with how many there were since when.
+	seen := map[string]int{}
 	for _, f := range fails {
 		a := views.DebugAttemptVM{At: f.At.Format("2006-01-02 15:04:05 UTC"), Route: f.Route, Outcome: f.Outcome,
 			ServerClock: f.At.Format(keys.TimestampLayout), SentTimestamp: f.Sent.Timestamp, SentVersion: f.Sent.Version}
@@ -74,7 +82,20 @@ func (h *Handlers) keySignatureFailures(c echo.Context) error {
 				a.Findings = append(a.Findings, views.FindingVM{Code: fd.Code, Message: fd.Message})
 			}
 		}
-		vm.Attempts = append(vm.Attempts, a)
+		mistake := a.Route + "|" + a.Outcome + "|" + a.SentVersion
+		for _, fd := range a.Findings {
+			mistake += "|" + fd.Code
+		}
+		if i, ok := seen[mistake]; ok {
+			vm.Attempts[i].Like++
+			vm.Attempts[i].FirstAt = a.At
+			continue
+		}
+		if len(vm.Attempts) < debuggerAttempts {
+			seen[mistake] = len(vm.Attempts)
+			a.Like, a.FirstAt = 1, a.At
+			vm.Attempts = append(vm.Attempts, a)
+		}
 	}
 	return web.Render(c, http.StatusOK, views.SignatureDebuggerPage(vm))
 }

@@ -347,3 +347,28 @@ func TestKeyHealthNamesLinkAndSkipRetiringKeys(t *testing.T) {
 		t.Errorf("Spare is flagged %d times after a roll that keeps the old pair working, want once (the new pair)", n)
 	}
 }
+
+// TestSignatureDebuggerGroupsARepeatedMistake: the same mistake sent 25
+// times shows once, counted, and an older, different mistake still shows.
+func TestSignatureDebuggerGroupsARepeatedMistake(t *testing.T) {
+	a := newTestApp(t)
+	f := a.apiFixture("acme")
+	unix := strconv.FormatInt(a.clock.Now().Unix(), 10)
+	text := f.acc.Slug + ":" + f.rw.PublicKey + "@" + unix
+	a.call("GET", "/api/v1/key", "", "", map[string]string{"API-Key": f.rw.PublicKey, "API-Timestamp": unix,
+		"API-Token": hex.EncodeToString(sign(f.rwSecret, text))})
+	for range 25 {
+		a.clock.Advance(time.Second)
+		a.call("GET", "/api/v1/key", "", "", signedHeaders(f.acc.Slug, f.rw.PublicKey, f.writeSecret, a.clock.Now()))
+	}
+	if err := a.requests.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	page := a.browser().login(f.admin.Email).get("/settings/integrations/keys/" + itoa(f.rw.ID) + "/signature-failures")
+	if n := strings.Count(page.body, `data-testid="debug-attempt"`); n != 2 {
+		t.Errorf("%d attempts shown, want 2 (the repeated mistake once, and the older one)", n)
+	}
+	if !strings.Contains(page.body, `data-testid="attempt-like">25 failures like this, `) || !strings.Contains(page.body, "unix_timestamp") {
+		t.Error("the repeated mistake is not counted, or the older one is gone")
+	}
+}

@@ -244,6 +244,10 @@ type DebugAttemptVM struct {
 	ServerClock, Skew  string
 	Expected           string
 	Findings           []FindingVM
+	// Like is how many of the failures read made this same mistake (this
+	// one, the newest, shown for all), the oldest of them at FirstAt.
+	Like    int
+	FirstAt string
 }
 
 // SignatureDebuggerVM is the signature-failure debugger of one key.
