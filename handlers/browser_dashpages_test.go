@@ -41,6 +41,14 @@ func nothingSpills(t *testing.T, ctx context.Context, page string) {
 	if n := eval[int](t, ctx, `[...document.querySelectorAll(".chart-scroll")].filter(c => c.scrollLeft + c.clientWidth < c.scrollWidth - 1).length`); n > 0 {
 		t.Errorf("%s: %d charts wider than the screen do not show their latest hours", page, n)
 	}
+	// A chart that scrolls holds its y axis over its left edge; one that fits shows it once.
+	if n := eval[int](t, ctx, `[...document.querySelectorAll(".chart-scroll")].filter(c => {
+		const y = c.parentElement.querySelector(".chart-yaxis").getBoundingClientRect(), f = c.getBoundingClientRect();
+		return c.scrollWidth > c.clientWidth + 1
+			? !(y.width > 0 && Math.abs(y.left - f.left) < 1 && Math.abs(y.top - f.top) < 1)
+			: y.width > 0; }).length`); n > 0 {
+		t.Errorf("%s: %d charts show their y axis wrong (hidden while scrolled, or twice)", page, n)
+	}
 }
 
 // navOneLine fails the test when the main navigation's links do not all sit

@@ -159,7 +159,11 @@
   // newestInView scrolls each chart that is wider than its screen to its right
   // end, where the latest hours are.
   function newestInView(root) {
-    root.querySelectorAll(".chart-scroll").forEach((c) => { c.scrollLeft = c.scrollWidth; });
+    root.querySelectorAll(".chart-scroll").forEach((c) => {
+      c.scrollLeft = c.scrollWidth;
+      // While the bars scroll, the frame holds their y axis at the left.
+      c.parentElement.classList.toggle("scrolls", c.scrollWidth > c.clientWidth + 1);
+    });
   }
 
   document.addEventListener("htmx:load", (e) => { localTimes(e.detail.elt); newestInView(e.detail.elt); });
