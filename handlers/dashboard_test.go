@@ -241,6 +241,13 @@ func TestKeyLifecycle(t *testing.T) {
 	if res.status != http.StatusOK || !strings.Contains(res.body, secret[1]) {
 		t.Fatalf("reveal: status %d", res.status)
 	}
+	// Without JavaScript the secret is a page of its own, never cached, its
+	// navigation where an admin's key pages live.
+	res = b.post("/settings/integrations", fmt.Sprintf("/keys/%d/reveal", k.ID), nil)
+	if res.status != http.StatusOK || !strings.Contains(res.body, secret[1]) || res.header.Get("Cache-Control") != "no-store" ||
+		!strings.Contains(res.body, `href="/settings/integrations" class="active"`) {
+		t.Errorf("reveal page: status %d, Cache-Control %q, or not under Settings › Integrations", res.status, res.header.Get("Cache-Control"))
+	}
 
 	// Edit keeps the type and mode; renaming works.
 	edit := validKeyForm("Website form (new)", db.DigitalRequests)

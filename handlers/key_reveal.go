@@ -34,7 +34,12 @@ func (h *Handlers) keyReveal(c echo.Context) error {
 	if web.IsHTMX(c) {
 		return web.Render(c, http.StatusOK, views.SecretRevealed(k, secret, web.CSRFToken(c)))
 	}
+	// The navigation marks where the key's page lives for this person.
+	admin, section := viewer(c).User.IsAdmin(), "keys"
+	if admin {
+		section = "integrations"
+	}
 	return web.Render(c, http.StatusOK, views.RevealPage(views.KeyRevealVM{
-		Page: page(c, "Secret of "+k.Name, "keys"), Key: k, Secret: secret,
-		Back: views.KeyPagePath(k.ID, viewer(c).User.IsAdmin())}))
+		Page: page(c, "Secret of "+k.Name, section), Key: k, Secret: secret,
+		Back: views.KeyPagePath(k.ID, admin)}))
 }
