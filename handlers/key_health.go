@@ -29,14 +29,17 @@ const (
 // find a read & write key that only wrote (the landing page leaves it out:
 // it would read every key's 90 days).
 func (h *Handlers) keyHealth(ctx context.Context, k db.APIKey, now time.Time, withTraffic bool) ([]views.HealthFlag, error) {
-	if k.Revoked() || k.Retiring() {
-		return nil, nil // a retiring key is on its way out: what it lacks no longer matters
+	if k.Revoked() {
+		return nil, nil
 	}
 	flag := func(text, label, suffix string) views.HealthFlag {
 		return views.HealthFlag{KeyName: k.Name, KeyHref: keyHref(k.ID, ""), Text: text, ActionLabel: label, ActionHref: keyHref(k.ID, suffix)}
 	}
 	var flags []views.HealthFlag
+	// A retiring key is on its way out: how it is used no longer matters,
+	// only whether its calls fail.
 	switch {
+	case k.Retiring():
 	case k.LastUsedAt.IsZero() && now.Sub(k.CreatedAt) > unusedFor:
 		flags = append(flags, flag(fmt.Sprintf("Never used since it was created on %s.", k.CreatedAt.UTC().Format("2006-01-02")), "Revoke it", "/revoke"))
 	case k.LastUsedAt.IsZero():
@@ -46,7 +49,7 @@ func (h *Handlers) keyHealth(ctx context.Context, k db.APIKey, now time.Time, wi
 	case now.Sub(k.LastUsedAt) > unusedFor:
 		flags = append(flags, flag("Not used in 30 days.", "Revoke it", "/revoke"))
 	}
-	if now.Sub(k.CreatedAt) > rollAfter {
+	if now.Sub(k.CreatedAt) > rollAfter && !k.Retiring() {
 		flags = append(flags, flag(fmt.Sprintf("Older than a year without a roll (created %s).", k.CreatedAt.UTC().Format("2006-01-02")), "Roll it", "/roll"))
 	}
 	if withTraffic {
@@ -64,7 +67,7 @@ func (h *Handlers) keyHealth(ctx context.Context, k db.APIKey, now time.Time, wi
 			flags = append(flags, f)
 		}
 	}
-	if withTraffic && k.Type == db.Integration {
+	if withTraffic && k.Type == db.Integration && !k.Retiring() {
 		reads, writes, err := h.db.ReadsAndWrites(ctx, k.AccountID, k.ID, now.Add(-writesWindow))
 		if err != nil {
 			return nil, err

@@ -346,6 +346,16 @@ func TestKeyHealthNamesLinkAndSkipRetiringKeys(t *testing.T) {
 	if n := strings.Count(b.get("/").body, `data-testid="health-key">Spare</a>:</strong> Never used yet.`); n != 1 {
 		t.Errorf("Spare is flagged %d times after a roll that keeps the old pair working, want once (the new pair)", n)
 	}
+	// Failing calls still count on the retiring pair: its clients are the ones to move.
+	for range 25 {
+		a.call("GET", "/api/v1/key", "", "", signedHeaders("acme", spare.PublicKey, keys.NewSecret(keys.Live), a.clock.Now()))
+	}
+	if err := a.requests.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if res := b.get("/settings/integrations/keys/" + itoa(spare.ID) + "/usage"); !strings.Contains(res.body, "25 of its 25 requests in the last 24 hours failed") {
+		t.Error("the retiring pair's failing calls are not flagged on its usage page")
+	}
 }
 
 // TestSignatureDebuggerGroupsARepeatedMistake: the same mistake sent 25
