@@ -164,8 +164,8 @@ func (d *DB) APIKeys(ctx context.Context, accountID int64, t KeyType) ([]APIKey,
 }
 
 // KeysForHealth lists an account's active keys that may carry a health
-// flag — never used, not used since unusedBefore, or created before
-// rollBefore — in the order of the key lists (digital requests first, newest
+// flag — never used, not used since unusedBefore, created before
+// rollBefore, or live with no IP allowlist — in the order of the key lists (digital requests first, newest
 // first), at most limit: the landing page reads these, not every key.
 func (d *DB) KeysForHealth(ctx context.Context, accountID int64, unusedBefore, rollBefore time.Time, limit int) ([]APIKey, error) {
 	var out []APIKey
@@ -177,7 +177,8 @@ func (d *DB) KeysForHealth(ctx context.Context, accountID int64, unusedBefore, r
 		}
 		rows, err := d.read.QueryContext(ctx, `SELECT `+keyColumns+keyFrom+
 			`WHERE k.account_id = ? AND k.type = ? AND k.revoked_at IS NULL
-				AND (k.last_used_at IS NULL OR k.last_used_at < ? OR k.created_at < ?)
+				AND (k.last_used_at IS NULL OR k.last_used_at < ? OR k.created_at < ?
+					OR k.mode = 'live' AND k.ip_mode = 'off')
 			ORDER BY k.id DESC LIMIT ?`,
 			accountID, string(t), unusedBefore.Unix(), rollBefore.Unix(), limit-len(out))
 		if err != nil {

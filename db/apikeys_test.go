@@ -406,14 +406,25 @@ func testKeysForHealth(t *testing.T, dsn string) {
 			t.Fatal(err)
 		}
 	}
-	fixtureKey(t, d, acc, u, "never used")
+	allowlisted := func(k APIKey) {
+		t.Helper()
+		if _, err := d.write.ExecContext(ctx, `UPDATE api_keys SET ip_mode = 'report' WHERE id = ?`, k.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	allowlisted(fixtureKey(t, d, acc, u, "never used"))
 	busy := fixtureKey(t, d, acc, u, "busy")
 	set(busy, "last_used_at", now.Add(-time.Hour))
+	allowlisted(busy)
+	open := fixtureKey(t, d, acc, u, "busy, no allowlist")
+	set(open, "last_used_at", now.Add(-time.Hour))
 	quiet := fixtureKey(t, d, acc, u, "quiet")
 	set(quiet, "last_used_at", now.Add(-40*day))
+	allowlisted(quiet)
 	old := fixtureKey(t, d, acc, u, "old")
 	set(old, "last_used_at", now.Add(-time.Hour))
 	set(old, "created_at", now.Add(-400*day))
+	allowlisted(old)
 	gone := fixtureKey(t, d, acc, u, "revoked")
 	set(gone, "revoked_at", now.Add(-day))
 	fixtureKey(t, d, other, fixtureUser(t, d, other, "a@other.test"), "elsewhere")
@@ -426,8 +437,8 @@ func testKeysForHealth(t *testing.T, dsn string) {
 	for _, k := range ks {
 		names = append(names, k.Name)
 	}
-	if got, want := strings.Join(names, ", "), "old, quiet, never used"; got != want {
-		t.Errorf("keys for health = %s; want %s (newest first, neither the busy, the revoked nor another account's key)", got, want)
+	if got, want := strings.Join(names, ", "), "old, quiet, busy, no allowlist, never used"; got != want {
+		t.Errorf("keys for health = %s; want %s (newest first, neither the busy allowlisted one, the revoked nor another account's key)", got, want)
 	}
 	if ks, _ := d.KeysForHealth(ctx, acc.ID, now.Add(-30*day), now.Add(-365*day), 2); len(ks) != 2 {
 		t.Errorf("limit 2 gave %d keys", len(ks))

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"keydesk/db"
+	"keydesk/keys"
 	"keydesk/views"
 )
 
@@ -66,6 +67,10 @@ func (h *Handlers) keyHealth(ctx context.Context, k db.APIKey, now time.Time, wi
 		} else if flagged {
 			flags = append(flags, f)
 		}
+	}
+	if k.Mode == keys.Live && k.Settings.IPMode == keys.IPOff && !k.Retiring() {
+		flags = append(flags, flag("A live key with no IP allowlist: whoever holds its secret can call from any address.",
+			"Add an allowlist", "/edit"))
 	}
 	if withTraffic && k.Type == db.Integration && !k.Retiring() {
 		reads, writes, err := h.db.ReadsAndWrites(ctx, k.AccountID, k.ID, now.Add(-writesWindow))

@@ -382,3 +382,35 @@ func TestSignatureDebuggerGroupsARepeatedMistake(t *testing.T) {
 		t.Error("the repeated mistake is not counted, or the older one is gone")
 	}
 }
+
+// TestKeyHealthFlagsALiveKeyWithoutAllowlist: a live key with no IP
+// allowlist is flagged with the way to add one; a test key, or a live key
+// with a Report-only list, is not.
+func TestKeyHealthFlagsALiveKeyWithoutAllowlist(t *testing.T) {
+	a := newTestApp(t)
+	f := a.apiFixture("acme")
+	sandbox, _ := a.key(f.acc, f.admin, "Sandbox", db.DigitalRequests, keys.Test, db.LicenseLeads)
+	b := a.browser().login(f.admin.Email)
+	flag := "A live key with no IP allowlist"
+	usage := func(id int64) string { return b.get("/settings/integrations/keys/" + itoa(id) + "/usage").body }
+	if body := usage(f.rw.ID); !strings.Contains(body, flag) || !strings.Contains(body, `href="/settings/integrations/keys/`+itoa(f.rw.ID)+`/edit">Add an allowlist`) {
+		t.Error("a live key without an allowlist is not flagged with the way to add one")
+	}
+	if strings.Contains(usage(sandbox.ID), flag) {
+		t.Error("a test key is flagged for its allowlist")
+	}
+	form := validKeyForm("CRM", db.Integration)
+	form.Del("type")
+	form.Set("ip_mode", "report")
+	form.Set("ip_allow", "203.0.113.0/24")
+	keyPage := "/settings/integrations/keys/" + itoa(f.rw.ID)
+	if res := b.post(keyPage, keyPage, form); res.status != http.StatusSeeOther {
+		t.Fatalf("set a Report-only allowlist: %d %s", res.status, res.body)
+	}
+	if strings.Contains(usage(f.rw.ID), flag) {
+		t.Error("a key with a Report-only allowlist is still flagged")
+	}
+	if home := b.get("/").body; !strings.Contains(home, `data-testid="health-key">Website form</a>:</strong> `+flag) {
+		t.Error("the landing page does not flag the other live key without an allowlist")
+	}
+}
