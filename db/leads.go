@@ -142,7 +142,10 @@ const leadColumns = `l.id, l.public_id, l.account_id, l.key_id, k.name, l.mode, 
 type PageFilter struct {
 	Mode     keys.Mode // "" for both modes
 	BeforeID int64     // 0 for the newest
-	Limit    int
+	// AfterID, instead of BeforeID, reads the page just newer than it:
+	// oldest first along the same index (Leads returns them newest first).
+	AfterID int64
+	Limit   int
 }
 
 // LeadFilter selects an account's leads for a page.
@@ -163,7 +166,11 @@ type LeadFilter struct {
 // page never sorts or skips rows, however deep.
 func (d *DB) Leads(ctx context.Context, accountID int64, f LeadFilter) ([]Lead, error) {
 	q, args := f.leadsQuery(accountID)
-	return queryAll(ctx, d.read, "leads", scanLead, q, args...)
+	leads, err := queryAll(ctx, d.read, "leads", scanLead, q, args...)
+	if f.AfterID > 0 {
+		slices.Reverse(leads) // read oldest first from AfterID; shown newest first
+	}
+	return leads, err
 }
 
 func (f LeadFilter) leadsQuery(accountID int64) (string, []any) {
@@ -188,7 +195,11 @@ func (f LeadFilter) queryFrom(selectFrom string, accountID int64) (string, []any
 			q += `SELECT * FROM (` + arm + `) AS arm` + strconv.Itoa(i)
 			args = append(args, armArgs...)
 		}
-		return q + ` ORDER BY 1 DESC LIMIT ?`, append(args, f.Limit)
+		order := ` DESC`
+		if f.AfterID > 0 {
+			order = ` ASC`
+		}
+		return q + ` ORDER BY 1` + order + ` LIMIT ?`, append(args, f.Limit)
 	}
 	if len(f.KeyIDs) == 1 {
 		f.KeyID = f.KeyIDs[0]
@@ -346,11 +357,17 @@ func (f PageFilter) query(selectFrom, t string, accountID int64) (string, []any)
 		q += ` AND ` + t + `.mode = ?`
 		args = append(args, string(f.Mode))
 	}
-	if f.BeforeID > 0 {
+	order := ` DESC`
+	switch {
+	case f.AfterID > 0:
+		q += ` AND ` + t + `.id > ?`
+		args = append(args, f.AfterID)
+		order = ` ASC`
+	case f.BeforeID > 0:
 		q += ` AND ` + t + `.id < ?`
 		args = append(args, f.BeforeID)
 	}
-	q += ` ORDER BY ` + t + `.id DESC LIMIT ?`
+	q += ` ORDER BY ` + t + `.id` + order + ` LIMIT ?`
 	args = append(args, f.Limit)
 	return q, args
 }

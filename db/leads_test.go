@@ -139,6 +139,9 @@ func TestLeadsQueriesNeverSort(t *testing.T) {
 		{Search: ParseLeadSearch("lee")},
 		{Search: ParseLeadSearch("ann lee"), PageFilter: PageFilter{Mode: keys.Test}},
 		{Since: fixtureNow, SinceID: 5},
+		{PageFilter: PageFilter{AfterID: 10}},
+		{KeyID: 3, PageFilter: PageFilter{AfterID: 10, Mode: keys.Live}},
+		{Search: ParseLeadSearch("lee"), PageFilter: PageFilter{AfterID: 10}},
 	} {
 		f.Limit = 51
 		plan := explainLeads(t, d, f)

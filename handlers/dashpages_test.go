@@ -322,3 +322,49 @@ func TestDateFiltersSayWhatIsWrong(t *testing.T) {
 		t.Error("a good date is flagged")
 	}
 }
+
+// TestLeadsPageBackAndForth: Older and Newer walk the same pages both ways,
+// and the newest page offers no Newer.
+func TestLeadsPageBackAndForth(t *testing.T) {
+	app := newTestApp(t)
+	f := app.apiFixture("acme")
+	tok := bearer(app.token(f.write.PublicKey, f.writeSecret))
+	for i := range 120 {
+		postLead(app, tok, strings.NewReplacer(`"Ann"`, fmt.Sprintf(`"N%03d"`, i), "ann@", fmt.Sprintf("n%d@", i)).Replace(goodLead))
+	}
+	b := app.browser().login(f.admin.Email)
+	names := regexp.MustCompile(`href="/leads/\d+">(N\d+) Lee<`)
+	link := func(body, testid string) string {
+		m := regexp.MustCompile(`href="([^"]+)" data-testid="` + testid + `"`).FindStringSubmatch(body)
+		if m == nil {
+			return ""
+		}
+		return html.UnescapeString(m[1])
+	}
+	page := func(path string) (string, []string) {
+		t.Helper()
+		body := b.get(path).body
+		var out []string
+		for _, m := range names.FindAllStringSubmatch(body, -1) {
+			out = append(out, m[1])
+		}
+		return body, out
+	}
+	p1, n1 := page("/leads")
+	if len(n1) != 50 || n1[0] != "N119" || link(p1, "leads-newer") != "" {
+		t.Fatalf("first page: %d leads from %v, Newer %q", len(n1), n1[:1], link(p1, "leads-newer"))
+	}
+	p2, n2 := page(link(p1, "leads-older"))
+	p3, n3 := page(link(p2, "leads-older"))
+	if len(n2) != 50 || n2[0] != "N069" || len(n3) != 20 || n3[19] != "N000" || link(p3, "leads-older") != "" {
+		t.Fatalf("older pages: %d from %v, %d to %v", len(n2), n2[:1], len(n3), n3[len(n3)-1:])
+	}
+	back2Body, back2 := page(link(p3, "leads-newer"))
+	if strings.Join(back2, ",") != strings.Join(n2, ",") {
+		t.Errorf("Newer from the last page: %v…, want the second page %v…", back2[:2], n2[:2])
+	}
+	back1Body, back1 := page(link(back2Body, "leads-newer"))
+	if strings.Join(back1, ",") != strings.Join(n1, ",") || link(back1Body, "leads-newer") != "" {
+		t.Errorf("Newer from the second page: %d leads from %v, Newer %q; want the first page", len(back1), back1[:1], link(back1Body, "leads-newer"))
+	}
+}

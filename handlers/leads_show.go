@@ -3,6 +3,7 @@ package handlers
 import (
 	"math"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -47,18 +48,48 @@ func (h *Handlers) leadsShow(c echo.Context) error {
 			f.SinceID = math.MaxInt64 // no lead since then
 		}
 	}
-	vm.Search, vm.First = f.Search.Kind, f.BeforeID == 0
+	if after := afterCursor(c); after > 0 && f.BeforeID == 0 {
+		f.AfterID = after
+	}
+	vm.Search = f.Search.Kind
 	leads, err := h.db.Leads(ctx, acc.ID, f)
 	if err != nil {
 		return err
 	}
-	vm.Leads, vm.Older = leadsPage(leads)
+	if f.AfterID > 0 {
+		// The page just newer than ?after=: the extra row read, if any, is
+		// the newest and says there are newer pages still.
+		newer := len(leads) > leadsPerPage
+		if newer {
+			leads = leads[1:]
+		}
+		vm.Leads, vm.First = leads, !newer
+		if len(leads) > 0 {
+			vm.Older = leads[len(leads)-1].ID
+		}
+	} else {
+		vm.Leads, vm.Older = leadsPage(leads)
+		vm.First = f.BeforeID == 0
+	}
+	if !vm.First && len(vm.Leads) > 0 {
+		vm.Newer = vm.Leads[0].ID
+	}
 	if vm.Page.IsAdmin() {
 		if vm.Parked, err = h.db.CountParked(ctx, acc.ID, 0); err != nil {
 			return err
 		}
 	}
 	return web.Render(c, http.StatusOK, views.Leads(vm))
+}
+
+// afterCursor reads ?after=, the id the page just newer than it starts
+// above; absent or bad is none.
+func afterCursor(c echo.Context) int64 {
+	id, err := strconv.ParseInt(c.QueryParam("after"), 10, 64)
+	if err != nil || id < 0 {
+		return 0
+	}
+	return id
 }
 
 // leadsPage cuts leads read with a limit of leadsPerPage+1 to one page,
