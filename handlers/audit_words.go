@@ -8,11 +8,11 @@ import (
 	"keydesk/keys"
 )
 
-// editDetail says in words what an edit changed, old → new, for the audit log.
-// A key's settings hold no secret, so every value may be written.
 // noChange is editDetail's answer when nothing differs.
 const noChange = "no change"
 
+// editDetail says in words what an edit changed, old → new, for the audit log.
+// A key's settings hold no secret, so every value may be written.
 func editDetail(before, after db.APIKey) string {
 	var out []string
 	if before.Name != after.Name {

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -52,20 +53,13 @@ func (h *Handlers) accountUsage(ctx context.Context, accountID int64, now time.T
 		return nil, err
 	}
 	// Failing keys first: they are what is going wrong now.
-	failing, err := h.failingKeys(ctx, accountID, now, shown)
+	failing, err := h.failingFlags(ctx, accountID, now, shown)
 	if err != nil {
 		return nil, err
 	}
-	var health []views.HealthFlag
-	for _, t := range failing {
-		f, _, err := h.failingFlag(ctx, t, accountID, now)
-		if err != nil {
-			return nil, err
-		}
-		health = append(health, f)
-	}
+	health := slices.Clone(failing) // the cache's slice is shared
 	for _, k := range ks {
-		flags, err := h.keyHealth(ctx, k, now, false)
+		flags, err := h.keyHealth(ctx, k, now, nil)
 		if err != nil {
 			return nil, err
 		}

@@ -26,10 +26,11 @@ const (
 )
 
 // keyHealth flags what may be wrong with an active key, each flag with the
-// action that clears it. withTraffic also reads the key's hourly counts to
-// find a read & write key that only wrote (the landing page leaves it out:
-// it would read every key's 90 days).
-func (h *Handlers) keyHealth(ctx context.Context, k db.APIKey, now time.Time, withTraffic bool) ([]views.HealthFlag, error) {
+// action that clears it. recent, the key's hourly counts of at least the
+// last day (the usage page's chart has them), also finds a failing key and
+// a read & write key that only wrote; the landing page passes nil (it would
+// read every key's 90 days) and finds failing keys with failingFlags.
+func (h *Handlers) keyHealth(ctx context.Context, k db.APIKey, now time.Time, recent []db.HourCount) ([]views.HealthFlag, error) {
 	if k.Revoked() {
 		return nil, nil
 	}
@@ -39,81 +40,96 @@ func (h *Handlers) keyHealth(ctx context.Context, k db.APIKey, now time.Time, wi
 	var flags []views.HealthFlag
 	// A retiring key is on its way out: how it is used no longer matters,
 	// only whether its calls fail.
-	switch {
-	case k.Retiring():
-	case k.LastUsedAt.IsZero() && now.Sub(k.CreatedAt) > unusedFor:
-		flags = append(flags, flag(fmt.Sprintf("Never used since it was created on %s.", k.CreatedAt.UTC().Format("2006-01-02")), "Revoke it", "/revoke"))
-	case k.LastUsedAt.IsZero():
-		flags = append(flags, views.HealthFlag{KeyName: k.Name, KeyHref: keyHref(k.ID, ""), Text: "Never used yet.", ActionLabel: "Send the integrator the developer docs", ActionHref: "/docs"})
-	case now.Sub(k.LastUsedAt) > longUnused:
-		flags = append(flags, flag("Not used in 90 days.", "Revoke it", "/revoke"))
-	case now.Sub(k.LastUsedAt) > unusedFor:
-		flags = append(flags, flag("Not used in 30 days.", "Revoke it", "/revoke"))
-	}
-	if now.Sub(k.CreatedAt) > rollAfter && !k.Retiring() {
-		flags = append(flags, flag(fmt.Sprintf("Older than a year without a roll (created %s).", k.CreatedAt.UTC().Format("2006-01-02")), "Roll it", "/roll"))
-	}
-	if withTraffic {
-		hours, err := h.db.RequestHours(ctx, k.AccountID, k.ID, now.Add(-failingSpan), now)
-		if err != nil {
-			return nil, err
+	retiring := k.Retiring()
+	if !retiring {
+		switch {
+		case k.LastUsedAt.IsZero() && now.Sub(k.CreatedAt) > unusedFor:
+			flags = append(flags, flag(fmt.Sprintf("Never used since it was created on %s.", k.CreatedAt.UTC().Format("2006-01-02")), "Revoke it", "/revoke"))
+		case k.LastUsedAt.IsZero():
+			f := flag("Never used yet.", "Send the integrator the developer docs", "")
+			f.ActionHref = "/docs"
+			flags = append(flags, f)
+		case now.Sub(k.LastUsedAt) > longUnused:
+			flags = append(flags, flag("Not used in 90 days.", "Revoke it", "/revoke"))
+		case now.Sub(k.LastUsedAt) > unusedFor:
+			flags = append(flags, flag("Not used in 30 days.", "Revoke it", "/revoke"))
 		}
-		var ok, failed int64
-		for _, hc := range hours {
-			ok, failed = ok+hc.OK, failed+hc.Failed
+		if now.Sub(k.CreatedAt) > rollAfter {
+			flags = append(flags, flag(fmt.Sprintf("Older than a year without a roll (created %s).", k.CreatedAt.UTC().Format("2006-01-02")), "Roll it", "/roll"))
 		}
-		if f, flagged, err := h.failingFlag(ctx, db.KeyTraffic{KeyID: k.ID, Name: k.Name, OK: ok, Failed: failed}, k.AccountID, now); err != nil {
+	}
+	if recent != nil {
+		t := db.KeyTraffic{KeyID: k.ID, Name: k.Name}
+		since := now.Add(-failingSpan).UTC().Truncate(time.Hour) // the hours RequestHours would read for the day
+		for _, hc := range recent {
+			if !hc.Hour.Before(since) {
+				t.OK, t.Failed = t.OK+hc.OK, t.Failed+hc.Failed
+			}
+		}
+		if f, flagged, err := h.failingFlag(ctx, t, k.AccountID, now); err != nil {
 			return nil, err
 		} else if flagged {
 			flags = append(flags, f)
 		}
 	}
-	if k.Mode == keys.Live && k.Settings.IPMode == keys.IPOff && !k.Retiring() {
+	if retiring {
+		return flags, nil
+	}
+	if k.Mode == keys.Live && k.Settings.IPMode == keys.IPOff {
 		flags = append(flags, flag("A live key with no IP allowlist: whoever holds its secret can call from any address.",
 			"Add an allowlist", "/edit"))
 	}
-	if withTraffic && k.Type == db.Integration && !k.Retiring() {
+	if recent != nil && k.Type == db.Integration {
 		reads, writes, err := h.db.ReadsAndWrites(ctx, k.AccountID, k.ID, now.Add(-writesWindow))
 		if err != nil {
 			return nil, err
 		}
 		if writes > 0 && reads == 0 {
-			flags = append(flags, views.HealthFlag{KeyName: k.Name, KeyHref: keyHref(k.ID, ""),
-				Text:        "A read & write key that has only written in 90 days: a digital-requests key would do.",
-				ActionLabel: "Create a digital-requests key", ActionHref: "/settings/integrations/keys/new?type=digital_requests"})
+			f := flag("A read & write key that has only written in 90 days: a digital-requests key would do.", "Create a digital-requests key", "")
+			f.ActionHref = "/settings/integrations/keys/new?type=digital_requests"
+			flags = append(flags, f)
 		}
 	}
 	return flags, nil
 }
 
-// failingFor is how long the landing page reuses an account's failing keys:
-// they count a day of requests, and reading every active key's day (about
-// 11 ms at 1,000 busy keys) on each landing page would cost more than the
-// rest of the page. A key's own usage page always reads its day afresh.
+// failingFor is how long the landing page reuses an account's failing-key
+// flags: they count a day of requests, and reading every active key's day
+// (about 11 ms at 1,000 busy keys) on each landing page would cost more than
+// the rest of the page. A key's own usage page always reads its day afresh.
 const failingFor = time.Minute
 
-// failingCache keeps each account's failing keys for failingFor, per instance.
+// failingCache keeps each account's failing-key flags for failingFor, per instance.
 type failingCache struct {
 	mu sync.Mutex
 	m  map[int64]failingEntry
 }
 
 type failingEntry struct {
-	at   time.Time
-	keys []db.KeyTraffic
+	at    time.Time
+	flags []views.HealthFlag
 }
 
-// failingKeys is db.FailingKeys for the landing page, through the cache.
-func (h *Handlers) failingKeys(ctx context.Context, accountID int64, now time.Time, limit int) ([]db.KeyTraffic, error) {
+// failingFlags are the flags of the account's failing keys, most failures
+// first, at most limit, for the landing page, through the cache.
+func (h *Handlers) failingFlags(ctx context.Context, accountID int64, now time.Time, limit int) ([]views.HealthFlag, error) {
 	h.failing.mu.Lock()
 	e, ok := h.failing.m[accountID]
 	h.failing.mu.Unlock()
 	if ok && now.Sub(e.at) < failingFor && !now.Before(e.at) {
-		return e.keys, nil
+		return e.flags, nil
 	}
-	keys, err := h.db.FailingKeys(ctx, accountID, now.Add(-failingSpan), failingMinRequests, failingPercent, limit)
+	failing, err := h.db.FailingKeys(ctx, accountID, now.Add(-failingSpan), failingMinRequests, failingPercent, limit)
 	if err != nil {
 		return nil, err
+	}
+	var flags []views.HealthFlag
+	for _, t := range failing {
+		f, _, err := h.failingFlag(ctx, t, accountID, now)
+		if err != nil {
+			return nil, err
+		}
+		flags = append(flags, f)
 	}
 	h.failing.mu.Lock()
 	defer h.failing.mu.Unlock()
@@ -125,8 +141,8 @@ func (h *Handlers) failingKeys(ctx context.Context, accountID int64, now time.Ti
 			delete(h.failing.m, id)
 		}
 	}
-	h.failing.m[accountID] = failingEntry{at: now, keys: keys}
-	return keys, nil
+	h.failing.m[accountID] = failingEntry{at: now, flags: flags}
+	return flags, nil
 }
 
 // failingFlag flags a key whose requests of the last day failed

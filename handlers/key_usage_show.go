@@ -148,7 +148,7 @@ func (h *Handlers) keyUsage(ctx context.Context, k db.APIKey, q usageQuery) (vie
 		return vm, err
 	}
 	vm.FailedSigned = len(fails)
-	health, err := h.keyHealth(ctx, k, now, true)
+	health, err := h.keyHealth(ctx, k, now, hours) // every range covers the day Key health counts
 	vm.Health = health
 	return vm, err
 }

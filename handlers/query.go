@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"keydesk/db"
+	"keydesk/keys"
 	"keydesk/views"
 )
 
@@ -48,17 +49,9 @@ func queryDay(c echo.Context, name string) (time.Time, string) {
 // could not read ("" when it is absent or read), naming the form to use.
 func dayProblem(c echo.Context, name, day string, now time.Time) string {
 	if s := c.QueryParam(name); s != "" && day == "" {
-		return "“" + clipRunes(s, 20) + "” is not a date: use YYYY-MM-DD, e.g. " + now.UTC().Format(time.DateOnly) + ". Until then it is not applied."
+		return "“" + keys.Clip(s, 20) + "” is not a date: use YYYY-MM-DD, e.g. " + now.UTC().Format(time.DateOnly) + ". Until then it is not applied."
 	}
 	return ""
-}
-
-// clipRunes shortens what a person typed to n characters for a message.
-func clipRunes(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n]) + "…"
-	}
-	return s
 }
 
 func idParam(id int64) string { return strconv.FormatInt(id, 10) }

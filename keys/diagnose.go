@@ -233,7 +233,7 @@ func badTimestamp(sent, want string) string {
 		return "API-Timestamp was missing or empty: send the time of signing in UTC, e.g. " + want + ", and sign that same text."
 	}
 	return fmt.Sprintf("API-Timestamp %q is not a time keydesk can read: send UTC as YYYY-MM-DDTHH:MM:SSZ (e.g. %s), "+
-		"exactly as in the signed text.", clip(sent, 40), want)
+		"exactly as in the signed text.", Clip(sent, 40), want)
 }
 
 // unreadableMAC says what an API-Token that is no HMAC-SHA256 looks like:
@@ -273,8 +273,8 @@ func otherHash(n int) string {
 	return ""
 }
 
-// clip shortens what a client sent to n characters for a message.
-func clip(s string, n int) string {
+// Clip shortens what a client or a person sent to n characters, for a message.
+func Clip(s string, n int) string {
 	if r := []rune(s); len(r) > n {
 		return string(r[:n]) + "…"
 	}

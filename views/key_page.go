@@ -151,11 +151,11 @@ func actionWords(action string) string {
 	return action
 }
 
-// keyStatus is a key's state in one word, for its badge.
 // holdsCapture reports whether the key may make capture sessions, which
 // its capture settings shape.
 func holdsCapture(k db.APIKey) bool { return slices.Contains(k.Licenses, db.LicenseCapture) }
 
+// keyStatus is a key's state in one word, for its badge.
 func keyStatus(k db.APIKey, now time.Time) string {
 	switch {
 	case k.Revoked():

@@ -53,30 +53,17 @@ func relTime(t, now time.Time) string {
 	d := now.Sub(t)
 	future := d < 0
 	if future {
-		d = -d
-	}
-	const day = 24 * time.Hour
-	if future {
 		// A time ahead is rounded to its unit, not cut down: an expiry set
 		// to 7 days a minute ago is "in 7 days", not "in 6 days".
-		d = d.Round(relUnit(d))
+		d = -d
+		size, _ := relUnit(d)
+		d = d.Round(size)
 	}
-	var n int
-	var unit string
-	switch {
-	case d < time.Minute:
+	if d < time.Minute {
 		return "just now"
-	case d < time.Hour:
-		n, unit = int(d/time.Minute), "min"
-	case d < day:
-		n, unit = int(d/time.Hour), "h"
-	case d < 31*day:
-		n, unit = int(d/day), "day"
-	case d < 365*day:
-		n, unit = int(d/(30*day)), "month"
-	default:
-		n, unit = int(d/(365*day)), "year"
 	}
+	size, unit := relUnit(d)
+	n := int(d / size)
 	if n != 1 && unit != "min" && unit != "h" {
 		unit += "s"
 	}
@@ -87,20 +74,25 @@ func relTime(t, now time.Time) string {
 	return s + " ago"
 }
 
-// relUnit is the unit relTime counts d in.
-func relUnit(d time.Duration) time.Duration {
-	const day = 24 * time.Hour
-	switch {
-	case d < time.Hour:
-		return time.Minute
-	case d < day:
-		return time.Hour
-	case d < 31*day:
-		return day
-	case d < 365*day:
-		return 30 * day
+// relUnits are the units relTime counts in, each for durations below its bound.
+var relUnits = []struct {
+	below, size time.Duration
+	name        string
+}{
+	{time.Hour, time.Minute, "min"},
+	{24 * time.Hour, time.Hour, "h"},
+	{31 * 24 * time.Hour, 24 * time.Hour, "day"},
+	{365 * 24 * time.Hour, 30 * 24 * time.Hour, "month"},
+}
+
+// relUnit is the unit relTime counts d in, and its name.
+func relUnit(d time.Duration) (time.Duration, string) {
+	for _, u := range relUnits {
+		if d < u.below {
+			return u.size, u.name
+		}
 	}
-	return 365 * day
+	return 365 * 24 * time.Hour, "year"
 }
 
 func typeLabel(t db.KeyType) string {
