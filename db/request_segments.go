@@ -110,7 +110,7 @@ func decodeSegment(data []byte, first int64, out []entry) ([]entry, error) {
 
 // segmentsOf groups logged requests by key, oldest first, in segments.
 func segmentsOf(rows []LoggedRequest, agents map[string]int64) []segment {
-	var g keyGroups
+	g := keyGroups{first: len(rows)}
 	var lastAgent string
 	var lastAgentID int64
 	for _, r := range rows {
@@ -132,6 +132,9 @@ type keyGroups struct {
 	groups [][]entry
 	byKey  map[[2]int64]int // index in order and groups
 	last   int              // 1 + the index of the last key added to; 0: none
+	// first is the room the first key's group starts with: most writes
+	// hold one key's requests, whose group would otherwise grow a dozen times.
+	first int
 }
 
 func (g *keyGroups) add(accountID, keyID int64, e entry) {
@@ -144,7 +147,11 @@ func (g *keyGroups) add(accountID, keyID int64, e entry) {
 			}
 			i = len(g.order)
 			g.byKey[k] = i
-			g.order, g.groups = append(g.order, k), append(g.groups, nil)
+			var es []entry
+			if i == 0 {
+				es = make([]entry, 0, g.first)
+			}
+			g.order, g.groups = append(g.order, k), append(g.groups, es)
 		}
 		g.last = i + 1
 	}

@@ -102,7 +102,7 @@ func (h *Handlers) api(need scopeSet, license string, fn apiHandler) echo.Handle
 			return err
 		}
 		authenticated(c, caller.key, caller.via)
-		h.db.TouchAPIKey(caller.key.ID, h.now())
+		h.db.TouchAPIKey(caller.key.ID, h.requestTime(c))
 		h.setSunset(c, caller.key)
 		if caller.scope&need != need {
 			why := "which this key's type does not grant."

@@ -23,6 +23,9 @@ type requestNote struct {
 	sent             *db.SentCredentials
 	// outcome is the code of an error a handler wrote itself, not returned.
 	outcome string
+	// at is when the request came in, by the handlers' clock: read once
+	// for the log and the key's last use (a clock read costs ~0.1 µs here).
+	at time.Time
 }
 
 const requestNoteKey = "keydesk.request-note"
@@ -33,6 +36,14 @@ func noteOf(c echo.Context) *requestNote {
 		return n
 	}
 	return &requestNote{}
+}
+
+// requestTime is when an API request came in, by the handlers' clock.
+func (h *Handlers) requestTime(c echo.Context) time.Time {
+	if n, ok := c.Get(requestNoteKey).(*requestNote); ok && !n.at.IsZero() {
+		return n.at
+	}
+	return h.now()
 }
 
 // authenticated records, for the request log and for the request's log
@@ -83,7 +94,7 @@ func (h *Handlers) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 	return func(c echo.Context) error {
 		start := time.Now()
-		n := &requestNote{}
+		n := &requestNote{at: h.now()}
 		c.Set(requestNoteKey, n)
 		err := next(c)
 		if n.keyID == 0 && n.public == "" {
@@ -94,7 +105,7 @@ func (h *Handlers) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		if err == nil && status >= 400 && db.KnownOutcome(n.outcome) {
 			outcome = n.outcome
 		}
-		entry := db.LoggedRequest{At: h.now(), AccountID: n.accountID, KeyID: n.keyID, PublicKey: n.public,
+		entry := db.LoggedRequest{At: n.at, AccountID: n.accountID, KeyID: n.keyID, PublicKey: n.public,
 			Route: h.routeName(r.Method, c.Path()), Status: status, Outcome: outcome, Auth: n.auth,
 			UserAgent: r.UserAgent(), Latency: time.Since(start)}
 		entry.Addr, _ = netip.ParseAddr(c.RealIP())

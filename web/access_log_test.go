@@ -56,3 +56,22 @@ func TestAccessLogLevel(t *testing.T) {
 		t.Error("observe does not find the access log beside the logger")
 	}
 }
+
+// appendStamp writes what AppendFormat does, whichever second and zone the
+// line before it was in.
+func TestAppendStampMatchesFormat(t *testing.T) {
+	cet, ny := time.FixedZone("CET", 3600), time.FixedZone("", -4*3600-30*60)
+	base := time.Date(2026, 12, 31, 23, 59, 59, 999_999_999, time.UTC)
+	times := []time.Time{
+		base, base, base.Add(time.Nanosecond), base.In(cet), base, base.In(ny),
+		base.Add(-999 * time.Millisecond), base.Add(-time.Second), time.Unix(0, 0).UTC(),
+		time.Unix(-1, 500_000_000).UTC(), time.Unix(-1, 0).In(cet), time.Date(1969, 12, 31, 23, 59, 59, 1_000_000, ny),
+		time.Now(), time.Now().UTC(), time.Date(9999, 12, 31, 23, 59, 59, 42_000_000, time.UTC),
+	}
+	for i, at := range times {
+		got := string(appendStamp([]byte("x"), at))
+		if want := "x" + at.Format(textStampLayout); got != want {
+			t.Errorf("time %d (%v): got %q, want %q", i, at, got, want)
+		}
+	}
+}
