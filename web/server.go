@@ -39,6 +39,20 @@ type Options struct {
 	Metrics *metrics.Metrics
 }
 
+// Once chains mw (the first outermost) around the route's handler as one
+// middleware, for e.Use, built once. Echo applies e.Use's middleware afresh
+// for every request, a closure per middleware per request; the middleware
+// Once returns hands back the same chain each time, which finds the route's
+// handler on the context. It must be the server's only e.Use: it does not
+// call the next one.
+func Once(mw ...echo.MiddlewareFunc) echo.MiddlewareFunc {
+	var h echo.HandlerFunc = func(c echo.Context) error { return c.Handler()(c) }
+	for i := len(mw) - 1; i >= 0; i-- {
+		h = mw[i](h)
+	}
+	return func(echo.HandlerFunc) echo.HandlerFunc { return h }
+}
+
 // NewServer returns an Echo server with keydesk's middleware installed.
 func NewServer(o Options) *echo.Echo {
 	e := echo.New()
@@ -48,16 +62,18 @@ func NewServer(o Options) *echo.Echo {
 	if o.Metrics == nil {
 		o.Metrics = metrics.New()
 	}
-	e.Use(observe(o.Logger, o.Metrics, o.BehindProxy)) // first: it logs panics and errors too
-	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
-		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
-			o.Logger.Error("panic", "id", RequestID(c), "route", c.Path(), "err", err, "stack", string(stack))
-			return err
-		},
-	}))
-	e.Use(markHTTPS(o.BehindProxy))
-	e.Use(securityHeaders)
-	e.Use(bodyLimit)
+	e.Use(Once(
+		observe(o.Logger, o.Metrics, o.BehindProxy), // first: it logs panics and errors too
+		middleware.RecoverWithConfig(middleware.RecoverConfig{
+			LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+				o.Logger.Error("panic", "id", RequestID(c), "route", c.Path(), "err", err, "stack", string(stack))
+				return err
+			},
+		}),
+		markHTTPS(o.BehindProxy),
+		securityHeaders,
+		bodyLimit,
+	))
 	e.GET("/static/*", staticHandler())
 	return e
 }

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/labstack/echo/v4"
@@ -70,4 +71,44 @@ type zeros struct{}
 func (zeros) Read(p []byte) (int, error) {
 	clear(p)
 	return len(p), nil
+}
+
+// Once runs its middleware outermost first around whichever handler the
+// router chose (a route's, a group's, not found, method not allowed), on
+// every request, without Echo wrapping it again per request.
+func TestOnceChainsAroundTheRoutesHandler(t *testing.T) {
+	e := echo.New()
+	var trace []string
+	mark := func(name string) echo.MiddlewareFunc {
+		return func(next echo.HandlerFunc) echo.HandlerFunc {
+			return func(c echo.Context) error {
+				trace = append(trace, name)
+				return next(c)
+			}
+		}
+	}
+	e.Use(Once(mark("a"), mark("b")))
+	e.GET("/x", func(c echo.Context) error { trace = append(trace, "x"); return c.String(http.StatusOK, "x") })
+	g := e.Group("/g", mark("group"))
+	g.GET("/y", func(c echo.Context) error { trace = append(trace, "y"); return c.String(http.StatusOK, "y") })
+	tests := []struct {
+		method, path string
+		status       int
+		trace        string
+	}{
+		{"GET", "/x", 200, "a b x"},
+		{"GET", "/x", 200, "a b x"},
+		{"GET", "/g/y", 200, "a b group y"},
+		{"GET", "/nowhere", 404, "a b"},
+		{"GET", "/g/nowhere", 404, "a b group"},
+		{"POST", "/x", 405, "a b"},
+	}
+	for _, tt := range tests {
+		trace = nil
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, httptest.NewRequest(tt.method, tt.path, nil))
+		if got := strings.Join(trace, " "); rec.Code != tt.status || got != tt.trace {
+			t.Errorf("%s %s: %d, ran %q; want %d, %q", tt.method, tt.path, rec.Code, got, tt.status, tt.trace)
+		}
+	}
 }
