@@ -40,6 +40,22 @@ const (
 	scopeWrite
 )
 
+// list is s's scopes one by one, as the API lists them; the slices are
+// shared, never to be changed.
+func (s scopeSet) list() []string {
+	switch s {
+	case scopeRead | scopeWrite:
+		return scopesReadWrite
+	case scopeRead:
+		return scopesRead
+	case scopeWrite:
+		return scopesWrite
+	}
+	return []string{}
+}
+
+var scopesReadWrite, scopesRead, scopesWrite = []string{"read", "write"}, []string{"read"}, []string{"write"}
+
 func (s scopeSet) String() string {
 	switch s {
 	case scopeRead | scopeWrite:

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 )
@@ -30,8 +29,8 @@ func (h *Handlers) apiKeyShow(c echo.Context, caller *apiCaller) error {
 	scope := caller.scope.String()
 	info := keyInfo{
 		Name: k.Name, APIKey: k.PublicKey, Type: string(k.Type), Mode: string(k.Mode),
-		Scope: scope, Scopes: strings.Fields(scope), Licenses: licenses,
+		Scope: scope, Scopes: caller.scope.list(), Licenses: licenses,
 		Account: caller.account.Slug, AuthenticatedBy: caller.via,
 	}
-	return c.JSONBlob(http.StatusOK, info.appendJSON(make([]byte, 0, 256)))
+	return writeJSON(c, http.StatusOK, info.appendJSON)
 }

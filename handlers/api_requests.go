@@ -139,14 +139,17 @@ func (h *Handlers) routeName(method, path string) string {
 
 // apiOutcome is the status and outcome code of an answered API request.
 func apiOutcome(c echo.Context, err error) (int, string) {
-	var aerr *web.APIError
-	var herr *echo.HTTPError
-	switch {
-	case err == nil:
+	if err == nil {
 		if status := c.Response().Status; status >= 400 {
 			return status, db.OutcomeOther
 		}
 		return c.Response().Status, db.OutcomeOK
+	}
+	// Declared here, not above: errors.As makes them escape, two
+	// allocations that a request answered without an error would pay.
+	var aerr *web.APIError
+	var herr *echo.HTTPError
+	switch {
 	case errors.As(err, &aerr):
 		if aerr.Status == http.StatusTooManyRequests && aerr.Code == "invalid_client" {
 			return aerr.Status, "throttled"

@@ -1,7 +1,10 @@
 package handlers
 
 import (
+	"sync"
 	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
 )
 
 // The API's hottest answers are appended by hand, byte for byte what
@@ -102,4 +105,28 @@ func (k keyInfo) appendJSON(b []byte) []byte {
 	b = append(b, `,"authenticated_by":`...)
 	b = appendJSONString(b, k.AuthenticatedBy)
 	return append(b, '}', '\n')
+}
+
+// jsonBufs are the buffers API answers are appended into; net/http copies
+// what a handler writes, so a buffer is free again once written.
+var jsonBufs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+// jsonContentType is Content-Type's value for writeJSON's answers, assigned
+// (not Set, which canonicalises and allocates) and shared: net/http only reads it.
+var jsonContentType = []string{echo.MIMEApplicationJSON}
+
+// writeJSON answers with status and the JSON body build appends, built in a
+// pooled buffer.
+func writeJSON(c echo.Context, status int, build func([]byte) []byte) error {
+	bp := jsonBufs.Get().(*[]byte)
+	b := build((*bp)[:0])
+	r := c.Response()
+	r.Header()[echo.HeaderContentType] = jsonContentType
+	r.WriteHeader(status)
+	_, err := r.Write(b)
+	if cap(b) <= 64<<10 { // an unusually large answer is not kept
+		*bp = b[:0]
+		jsonBufs.Put(bp)
+	}
+	return err
 }

@@ -56,15 +56,16 @@ func (h *Handlers) tokenIssue(c echo.Context) error {
 	now := h.now()
 	h.db.TouchAPIKey(k.ID, now)
 	h.setSunset(c, &k.APIKey)
-	body := make([]byte, 0, 160)
-	body = append(body, `{"access_token":"`...)
-	body = append(body, token...)
-	body = append(body, `","token_type":"Bearer","expires_in":`...)
-	body = strconv.AppendInt(body, int64(math.Ceil(t.ExpiresAt.Sub(now).Seconds())), 10)
-	body = append(body, `,"scope":"`...)
-	body = append(body, granted.String()...)
-	body = append(body, `"}`...)
-	return c.JSONBlob(http.StatusOK, body)
+	expiresIn := int64(math.Ceil(t.ExpiresAt.Sub(now).Seconds()))
+	return writeJSON(c, http.StatusOK, func(body []byte) []byte {
+		body = append(body, `{"access_token":"`...)
+		body = append(body, token...)
+		body = append(body, `","token_type":"Bearer","expires_in":`...)
+		body = strconv.AppendInt(body, expiresIn, 10)
+		body = append(body, `,"scope":"`...)
+		body = append(body, granted.String()...)
+		return append(body, `"}`...)
+	})
 }
 
 // authenticateClient finds the key of a client's credentials; anything

@@ -47,14 +47,22 @@ var ErrBadToken = errors.New("keys: access token is malformed or forged")
 // TokenMinter mints and verifies access tokens under one MAC key. It keeps
 // keyed HMAC states for reuse; it is safe for concurrent use.
 type TokenMinter struct {
-	macs sync.Pool
+	macs sync.Pool // *tokenMAC
+}
+
+// tokenMAC is a keyed HMAC state with room for one token: arrays on the
+// stack escaped to the heap through hash.Hash, two allocations a check.
+type tokenMAC struct {
+	h    hash.Hash
+	raw  [tokenBodyLen + tokenTagLen]byte
+	want [tokenTagLen]byte
 }
 
 // NewTokenMinter returns a minter keyed with macKey (derive it from the master key).
 func NewTokenMinter(macKey []byte) *TokenMinter {
 	m := &TokenMinter{}
 	key := append([]byte(nil), macKey...)
-	m.macs.New = func() any { return hmac.New(sha256.New, key) }
+	m.macs.New = func() any { return &tokenMAC{h: hmac.New(sha256.New, key)} }
 	return m
 }
 
@@ -81,14 +89,15 @@ func (m *TokenMinter) Parse(token string) (AccessToken, error) {
 	if len(token) != TokenLen || token[:len(TokenPrefix)] != TokenPrefix {
 		return AccessToken{}, ErrBadToken
 	}
-	var raw [tokenBodyLen + tokenTagLen]byte
+	s := m.macs.Get().(*tokenMAC)
+	defer m.macs.Put(s)
+	raw := &s.raw
 	n, err := base64.RawURLEncoding.Decode(raw[:], []byte(token[len(TokenPrefix):]))
 	if err != nil || n != len(raw) || raw[0] != tokenVersion {
 		return AccessToken{}, ErrBadToken
 	}
-	var want [tokenTagLen]byte
-	m.tag(want[:0], raw[:tokenBodyLen])
-	if !hmac.Equal(want[:], raw[tokenBodyLen:]) {
+	s.sum(s.want[:0], raw[:tokenBodyLen])
+	if !hmac.Equal(s.want[:], raw[tokenBodyLen:]) {
 		return AccessToken{}, ErrBadToken
 	}
 	t := AccessToken{
@@ -102,9 +111,13 @@ func (m *TokenMinter) Parse(token string) (AccessToken, error) {
 }
 
 func (m *TokenMinter) tag(dst, body []byte) {
-	h := m.macs.Get().(hash.Hash)
-	h.Reset()
-	h.Write(body)
-	h.Sum(dst)
-	m.macs.Put(h)
+	s := m.macs.Get().(*tokenMAC)
+	s.sum(dst, body)
+	m.macs.Put(s)
+}
+
+func (s *tokenMAC) sum(dst, body []byte) {
+	s.h.Reset()
+	s.h.Write(body)
+	s.h.Sum(dst)
 }
