@@ -16,11 +16,12 @@ import (
 // accessTokenLifetime is how long an access token lives (CarBuddii: 1800 s).
 const accessTokenLifetime = 1800 * time.Second
 
+var noStore, noCache = []string{"no-store"}, []string{"no-cache"}
+
 // tokenIssue is the OAuth 2.0 client credentials grant (RFC 6749 §4.4).
 func (h *Handlers) tokenIssue(c echo.Context) error {
 	hdr := c.Response().Header()
-	hdr.Set("Cache-Control", "no-store")
-	hdr.Set("Pragma", "no-cache")
+	hdr["Cache-Control"], hdr["Pragma"] = noStore, noCache // canonical, shared: see securityHeaders
 	req, oerr, err := readClientRequest(c.Request())
 	if err != nil {
 		return err

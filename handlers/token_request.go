@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/labstack/echo/v4"
 
@@ -59,7 +60,17 @@ func parseBasicAuth(header string) (id, secret string, err error) {
 	if !ok || !strings.EqualFold(scheme, "Basic") {
 		return "", "", errNotBasic
 	}
-	raw, err := base64.StdEncoding.Strict().DecodeString(strings.TrimLeft(encoded, " "))
+	encoded = strings.TrimLeft(encoded, " ")
+	// Decoded into a buffer of the usual size on the stack (DecodeString
+	// allocates one more): only the string made of it is allocated.
+	var buf [192]byte
+	var raw []byte
+	if enc := base64.StdEncoding.Strict(); enc.DecodedLen(len(encoded)) <= len(buf) {
+		n, derr := enc.Decode(buf[:], []byte(encoded))
+		raw, err = buf[:n], derr
+	} else {
+		raw, err = enc.DecodeString(encoded)
+	}
 	if err != nil {
 		return "", "", errors.New("basic credentials are not base64")
 	}
@@ -129,13 +140,21 @@ func formUnescape(s string) (string, error) {
 	return url.QueryUnescape(s)
 }
 
+var formBufs = sync.Pool{New: func() any { return new([4 << 10]byte) }}
+
 // readClientRequest reads the body; only a body over 1 MiB is returned as a
 // plain error (413), anything else wrong as an oauthError.
 func readClientRequest(r *http.Request) (clientRequest, *oauthError, error) {
 	var body []byte
 	var err error
-	if n := r.ContentLength; n >= 0 && n <= 64<<10 {
-		// The usual small form: one read into a buffer of its size.
+	if n := r.ContentLength; n >= 0 && n <= 4<<10 {
+		// The usual small form: one read into a pooled buffer, free again
+		// once parsed (parseClientRequest keeps no byte of it).
+		bp := formBufs.Get().(*[4 << 10]byte)
+		defer formBufs.Put(bp)
+		body = bp[:n]
+		_, err = io.ReadFull(r.Body, body)
+	} else if n >= 0 && n <= 64<<10 {
 		body = make([]byte, n)
 		_, err = io.ReadFull(r.Body, body)
 	} else {

@@ -103,7 +103,13 @@ func checksum(s string) string {
 }
 
 func checksumOf(s string) [checksumLen]byte {
-	c := uint64(crc32.ChecksumIEEE([]byte(s)))
+	// By table over the string: crc32.ChecksumIEEE([]byte(s)) was an
+	// allocation per check for a key or secret over 32 bytes.
+	crc := ^uint32(0)
+	for i := 0; i < len(s); i++ {
+		crc = crc32.IEEETable[byte(crc)^s[i]] ^ crc>>8
+	}
+	c := uint64(^crc)
 	var out [checksumLen]byte
 	for i := checksumLen - 1; i >= 0; i-- {
 		out[i] = alphabet[c%62]

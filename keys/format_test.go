@@ -1,6 +1,7 @@
 package keys
 
 import (
+	"hash/crc32"
 	"strings"
 	"testing"
 )
@@ -112,6 +113,24 @@ func FuzzParseAPIKey(f *testing.F) {
 		}
 		if checksum(s[:len(s)-checksumLen]) != s[len(s)-checksumLen:] {
 			t.Fatalf("ParseAPIKey accepted a bad checksum: %q", s)
+		}
+	})
+}
+
+// The checksum's CRC-32, computed by table over the string, is the standard one.
+func FuzzChecksumIsCRC32(f *testing.F) {
+	for _, s := range []string{"", "a", "kd_live_S9bae48JdbTW5ogjctPFXL1zv0wK", strings.Repeat("é\x00\xff", 50)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		c := uint64(crc32.ChecksumIEEE([]byte(s)))
+		var want [checksumLen]byte
+		for i := checksumLen - 1; i >= 0; i-- {
+			want[i] = alphabet[c%62]
+			c /= 62
+		}
+		if got := checksumOf(s); got != want {
+			t.Errorf("checksumOf(%q) = %s, want %s", s, got[:], want[:])
 		}
 	})
 }

@@ -69,14 +69,16 @@ func NewTokenMinter(macKey []byte) *TokenMinter {
 // Mint returns a new token for t; t.ID is filled with fresh random bytes.
 func (m *TokenMinter) Mint(t *AccessToken) string {
 	rand.Read(t.ID[:])
-	var raw [tokenBodyLen + tokenTagLen]byte
+	s := m.macs.Get().(*tokenMAC)
+	defer m.macs.Put(s)
+	raw := &s.raw
 	raw[0] = tokenVersion
 	binary.BigEndian.PutUint64(raw[1:], uint64(t.KeyID))
 	binary.BigEndian.PutUint32(raw[9:], t.Epoch)
 	binary.BigEndian.PutUint64(raw[13:], uint64(t.ExpiresAt.Unix()))
 	raw[21] = t.Scope
 	copy(raw[22:], t.ID[:])
-	m.tag(raw[tokenBodyLen:tokenBodyLen], raw[:tokenBodyLen])
+	s.sum(raw[tokenBodyLen:tokenBodyLen], raw[:tokenBodyLen])
 	out := make([]byte, TokenLen)
 	copy(out, TokenPrefix)
 	base64.RawURLEncoding.Encode(out[len(TokenPrefix):], raw[:])
@@ -108,12 +110,6 @@ func (m *TokenMinter) Parse(token string) (AccessToken, error) {
 	}
 	copy(t.ID[:], raw[22:tokenBodyLen])
 	return t, nil
-}
-
-func (m *TokenMinter) tag(dst, body []byte) {
-	s := m.macs.Get().(*tokenMAC)
-	s.sum(dst, body)
-	m.macs.Put(s)
 }
 
 func (s *tokenMAC) sum(dst, body []byte) {
