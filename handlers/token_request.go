@@ -60,17 +60,11 @@ func parseBasicAuth(header string) (id, secret string, err error) {
 	if !ok || !strings.EqualFold(scheme, "Basic") {
 		return "", "", errNotBasic
 	}
-	encoded = strings.TrimLeft(encoded, " ")
-	// Decoded into a buffer of the usual size on the stack (DecodeString
-	// allocates one more): only the string made of it is allocated.
+	// Decoded into a buffer of the usual size on the stack, grown only for
+	// longer credentials (DecodeString allocates one more): only the string
+	// made of it is allocated.
 	var buf [192]byte
-	var raw []byte
-	if enc := base64.StdEncoding.Strict(); enc.DecodedLen(len(encoded)) <= len(buf) {
-		n, derr := enc.Decode(buf[:], []byte(encoded))
-		raw, err = buf[:n], derr
-	} else {
-		raw, err = enc.DecodeString(encoded)
-	}
+	raw, err := base64.StdEncoding.Strict().AppendDecode(buf[:0], []byte(strings.TrimLeft(encoded, " ")))
 	if err != nil {
 		return "", "", errors.New("basic credentials are not base64")
 	}
@@ -147,15 +141,17 @@ var formBufs = sync.Pool{New: func() any { return new([4 << 10]byte) }}
 func readClientRequest(r *http.Request) (clientRequest, *oauthError, error) {
 	var body []byte
 	var err error
-	if n := r.ContentLength; n >= 0 && n <= 4<<10 {
-		// The usual small form: one read into a pooled buffer, free again
-		// once parsed (parseClientRequest keeps no byte of it).
-		bp := formBufs.Get().(*[4 << 10]byte)
-		defer formBufs.Put(bp)
-		body = bp[:n]
-		_, err = io.ReadFull(r.Body, body)
-	} else if n >= 0 && n <= 64<<10 {
-		body = make([]byte, n)
+	if n := r.ContentLength; n >= 0 && n <= 64<<10 {
+		// A form of known size: one read, into a pooled buffer when it is
+		// the usual small one (free again once parsed: parseClientRequest
+		// keeps no byte of it).
+		if n <= 4<<10 {
+			bp := formBufs.Get().(*[4 << 10]byte)
+			defer formBufs.Put(bp)
+			body = bp[:n]
+		} else {
+			body = make([]byte, n)
+		}
 		_, err = io.ReadFull(r.Body, body)
 	} else {
 		body, err = io.ReadAll(r.Body)
