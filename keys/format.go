@@ -8,6 +8,7 @@ import (
 	"errors"
 	"hash/crc32"
 	"strings"
+	"unsafe"
 )
 
 // Mode is whether a key touches live or test data.
@@ -103,13 +104,11 @@ func checksum(s string) string {
 }
 
 func checksumOf(s string) [checksumLen]byte {
-	// By table over the string: crc32.ChecksumIEEE([]byte(s)) was an
-	// allocation per check for a key or secret over 32 bytes.
-	crc := ^uint32(0)
-	for i := 0; i < len(s); i++ {
-		crc = crc32.IEEETable[byte(crc)^s[i]] ^ crc>>8
-	}
-	c := uint64(^crc)
+	// The string's bytes are read in place: crc32.ChecksumIEEE([]byte(s))
+	// was an allocation per check for a key or secret over 32 bytes, and a
+	// byte-at-a-time table loop over the string took twice as long as the
+	// package's own (slicing-by-8) loop. ChecksumIEEE only reads its input.
+	c := uint64(crc32.ChecksumIEEE(unsafe.Slice(unsafe.StringData(s), len(s))))
 	var out [checksumLen]byte
 	for i := checksumLen - 1; i >= 0; i-- {
 		out[i] = alphabet[c%62]

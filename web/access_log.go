@@ -112,13 +112,23 @@ func appendTextValue(b []byte, s string) []byte {
 	if s == "" {
 		return append(b, `""`...)
 	}
-	for _, r := range s {
-		if r <= ' ' || r == '=' || r == '"' || r == utf8.RuneError || r >= utf8.RuneSelf {
+	for i := 0; i < len(s); i++ {
+		if textQuoted[s[i]] {
 			return strconv.AppendQuote(b, s)
 		}
 	}
 	return append(b, s...)
 }
+
+// textQuoted tells the bytes that make appendTextValue quote a value: a
+// space or control, '=', '"', and every byte of a non-ASCII rune (so a
+// byte loop decides as a loop over runes would, without decoding them).
+var textQuoted = func() (q [256]bool) {
+	for c := range 256 {
+		q[c] = c <= ' ' || c == '=' || c == '"' || c >= utf8.RuneSelf
+	}
+	return q
+}()
 
 // appendJSON is slog.JSONHandler's form of the line (took in nanoseconds).
 func (l requestLine) appendJSON(b []byte) []byte {

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // An access line reads exactly as slog's own handlers would write it.
@@ -74,4 +77,37 @@ func TestAppendStampMatchesFormat(t *testing.T) {
 			t.Errorf("time %d (%v): got %q, want %q", i, at, got, want)
 		}
 	}
+}
+
+// A value is quoted exactly when slog's text handler quotes it (for ASCII;
+// beyond it the line quotes every non-ASCII value, which slog may not), and
+// a quoted value reads back as the value.
+func FuzzAppendTextValue(f *testing.F) {
+	for _, s := range []string{"", "a1b2c3-1", "GET /api/v1/key", "2001:db8::1", "a=b", `q"`, "tab\there", "\x7f", "é", "\xff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := string(appendTextValue(nil, s))
+		ascii := true
+		for i := 0; i < len(s); i++ {
+			ascii = ascii && s[i] < 0x80
+		}
+		if ascii {
+			var want bytes.Buffer
+			slog.New(slog.NewTextHandler(&want, &slog.HandlerOptions{ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+				if a.Key == slog.TimeKey || a.Key == slog.LevelKey || a.Key == slog.MessageKey {
+					return slog.Attr{}
+				}
+				return a
+			}})).Info("", "v", s)
+			if w := strings.TrimSuffix(strings.TrimPrefix(want.String(), "v="), "\n"); got != w {
+				t.Fatalf("appendTextValue(%q) = %s, slog writes %s", s, got, w)
+			}
+		}
+		if got != s {
+			if back, err := strconv.Unquote(got); err != nil || back != s && utf8.ValidString(s) {
+				t.Fatalf("appendTextValue(%q) = %s: does not read back (%v)", s, got, err)
+			}
+		}
+	})
 }
