@@ -1,22 +1,14 @@
 package handlers
 
 import (
-	"bytes"
-	"crypto/rand"
-	"encoding/base32"
-	"encoding/binary"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"net/mail"
-	"reflect"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"keydesk/db"
-	"keydesk/keys"
 )
 
 // leadContact and leadVehicle are the parts of a lead, in and out. An
@@ -189,151 +181,4 @@ func (in *leadInput) toLead(caller *apiCaller, id string, now time.Time) db.Lead
 		// The live state's view of the key: a quarantined key's lead is parked, with no query.
 		Parked: caller.key.Quarantined(),
 	}
-}
-
-// decodeJSONObject reads body into v, refusing unknown fields and trailing
-// data. It returns nil when the body decoded, an empty map when it is not a
-// JSON object, and otherwise a message for the one field at fault: what names
-// the object ("a lead") and typeName the expected type of a field, from its Go type.
-func decodeJSONObject(body []byte, v any, what string) map[string]string {
-	dec := json.NewDecoder(strings.NewReader(string(body)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var typeErr *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &typeErr) && typeErr.Field != "":
-			return map[string]string{typeErr.Field: "Has the wrong type: expected " + jsonTypeName(typeErr.Type.String()) + "."}
-		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			// encoding/json names the field without the object it is in:
-			// find its whole path, as every other message of fields has it.
-			name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-			if path := unknownField(body, reflect.TypeOf(v)); path != "" {
-				name = path
-			}
-			parent, _, nested := strings.Cut(name, ".")
-			if nested {
-				what = parent
-			}
-			return map[string]string{name: "Is not a field of " + what + "."}
-		}
-		return map[string]string{}
-	}
-	if dec.More() {
-		return map[string]string{}
-	}
-	return nil
-}
-
-// unknownField is the dotted path ("vehicle.colour") of the first key in
-// body, in document order, that the Go type t has no field for, matched as
-// encoding/json matches (case-insensitively); "" when there is none.
-func unknownField(body []byte, t reflect.Type) string {
-	path, _ := walkUnknown(json.NewDecoder(bytes.NewReader(body)), t, "")
-	return path
-}
-
-// walkUnknown reads one JSON value from dec against t; ok is false when the
-// JSON ends early or is malformed.
-func walkUnknown(dec *json.Decoder, t reflect.Type, prefix string) (path string, ok bool) {
-	for t != nil && t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	tok, err := dec.Token()
-	if err != nil {
-		return "", false
-	}
-	switch tok {
-	case json.Delim('['):
-		var elem reflect.Type
-		if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
-			elem = t.Elem()
-		}
-		for dec.More() {
-			if p, ok := walkUnknown(dec, elem, prefix); p != "" || !ok {
-				return p, ok
-			}
-		}
-	case json.Delim('{'):
-		for dec.More() {
-			kt, err := dec.Token()
-			if err != nil {
-				return "", false
-			}
-			key, _ := kt.(string)
-			name := key
-			if prefix != "" {
-				name = prefix + "." + key
-			}
-			var field reflect.Type
-			if t != nil {
-				switch t.Kind() {
-				case reflect.Struct:
-					f, found := jsonField(t, key)
-					if !found {
-						return name, true
-					}
-					field = f
-				case reflect.Map:
-					field = t.Elem()
-				}
-			}
-			if p, ok := walkUnknown(dec, field, name); p != "" || !ok {
-				return p, ok
-			}
-		}
-	default:
-		return "", true
-	}
-	_, err = dec.Token() // the closing ] or }
-	return "", err == nil
-}
-
-// jsonField finds the field of struct t that encoding/json decodes key into.
-func jsonField(t reflect.Type, key string) (reflect.Type, bool) {
-	for i := range t.NumField() {
-		f := t.Field(i)
-		if !f.IsExported() {
-			continue
-		}
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if name == "-" {
-			continue
-		}
-		if name == "" {
-			name = f.Name
-		}
-		if strings.EqualFold(name, key) {
-			return f.Type, true
-		}
-	}
-	return nil, false
-}
-
-// jsonTypeName names a Go type the way a JSON client thinks of it.
-func jsonTypeName(goType string) string {
-	switch strings.TrimPrefix(goType, "*") {
-	case "bool":
-		return "true or false"
-	case "string":
-		return "a string"
-	case "int", "int64":
-		return "a whole number"
-	}
-	return goType
-}
-
-// publicIDEncoding is base32 with an alphabet in ASCII order, so ids sort as their bytes do.
-var publicIDEncoding = base32.NewEncoding("234567abcdefghijklmnopqrstuvwxyz").WithPadding(base32.NoPadding)
-
-// newPublicID returns a public id such as ld_… or ld_test_… for prefix "ld":
-// the time in milliseconds, so ids (and their index) grow in order, then 80
-// random bits so they cannot be guessed.
-func newPublicID(prefix string, m keys.Mode, now time.Time) string {
-	var b [15]byte
-	binary.BigEndian.PutUint64(b[:8], uint64(now.UnixMilli())<<16)
-	rand.Read(b[6:])
-	if m == keys.Test {
-		prefix += "_test"
-	}
-	return prefix + "_" + publicIDEncoding.EncodeToString(b[:])
 }
