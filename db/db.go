@@ -47,9 +47,6 @@ type DB struct {
 	ipReports  map[ipReportKey]*pendingIPReport
 
 	api apiState // the group-commit writer
-	// syncWAL makes the SQLite transactions committed unsynced durable (see
-	// commitPipelined); a field so tests can watch when it runs.
-	syncWAL func() error
 }
 
 // Backend names the database a store runs on.
@@ -106,8 +103,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	// Every commit is on disk when it returns, even across a power loss or an
 	// OS crash (NORMAL survives only a process crash): a 201 for a lead or a
 	// capture session means it is stored. The group-commit writer shares the
-	// cost of that fsync among the requests of a batch, and makes it itself
-	// beside the next batch (commitPipelined) before it answers.
+	// cost of the extra fsync among the requests of a batch.
 	writePragmas := pragmas + "&_pragma=synchronous(FULL)"
 	// Made owner-only before SQLite opens it; SQLite gives its -wal and -shm
 	// files the same mode. O_EXCL: an existing file is never opened here, as
@@ -129,8 +125,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("db: open %s: %w", path, err)
 	}
 	b := &binder{}
-	d := &DB{write: pool{write, b, &stmtCache{}, nil}, backend: SQLite, lock: processLock(path), lastUsed: map[int64]int64{},
-		syncWAL: func() error { return syncFile(path + "-wal") }}
+	d := &DB{write: pool{write, b, &stmtCache{}, nil}, backend: SQLite, lock: processLock(path), lastUsed: map[int64]int64{}}
 	if err := d.migrateSQLite(ctx); err != nil {
 		write.Close()
 		return nil, err
@@ -203,12 +198,10 @@ func runTx(tx *Tx, fn func(tx *Tx) error) error {
 	return nil
 }
 
-// inTxUnsynced is inTx without the fsync: on SQLite its commit is not synced
-// to disk (synchronous=NORMAL for this one transaction) — it survives a
-// process crash, and reaches the disk with the next synced commit or
-// checkpoint. The request log (telemetry) leaves it at that: its fsync cost
-// an API call more than the rest of its logging. The group-commit writer
-// syncs the WAL itself before it answers (commitPipelined).
+// inTxUnsynced is inTx for telemetry (the request log): on SQLite its commit
+// is not synced to disk (synchronous=NORMAL for this one transaction) — it
+// survives a process crash, and reaches the disk with the next synced commit
+// or checkpoint. Its fsync cost an API call more than the rest of its logging.
 func (d *DB) inTxUnsynced(ctx context.Context, fn func(tx *Tx) error) error {
 	if d.backend != SQLite {
 		return d.inTx(ctx, fn)
@@ -237,24 +230,6 @@ func (d *DB) inTxUnsynced(ctx context.Context, fn func(tx *Tx) error) error {
 		return fmt.Errorf("db: begin: %w", err)
 	}
 	return runTx(&Tx{tx: sqlTx, b: d.write.b, db: d.write.db, stmts: d.write.stmts, held: true}, fn)
-}
-
-// syncFile makes the file at path durable. Opening SQLite's -wal file beside
-// it is safe: SQLite holds no POSIX locks on it, which closing this
-// descriptor would drop.
-func syncFile(path string) error {
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		return fmt.Errorf("db: sync: %w", err)
-	}
-	err = syncData(f)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("db: sync: %w", err)
-	}
-	return nil
 }
 
 // RunBackground does the store's periodic work until ctx ends: writing

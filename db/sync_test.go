@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"testing"
-	"time"
 )
 
 // The request log commits unsynced; every other write on the one write
@@ -63,61 +62,5 @@ func TestUnsyncedTxLeavesTheWriterSynced(t *testing.T) {
 	d.read.QueryRowContext(ctx, `SELECT count(*) FROM meta WHERE name LIKE 'unsynced-%'`).Scan(&n)
 	if n != 1 {
 		t.Errorf("%d rows of the two transactions stored, want 1 (the committed one)", n)
-	}
-}
-
-// The group-commit writer commits a batch of leads unsynced and answers its
-// requests only after an fsync of the WAL that began after that commit: a
-// 201 means the lead survives a power loss. When the fsync fails, so does
-// the request.
-func TestLeadAnsweredAfterTheWALIsSynced(t *testing.T) {
-	d, _ := fixtureStore(t)
-	ctx := context.Background()
-	acc := fixtureAccount(t, d, "acme")
-	k := fixtureKey(t, d, acc, fixtureUser(t, d, acc, "admin@acme.test"), "Web")
-	syncing, release := make(chan struct{}), make(chan error)
-	d.syncWAL = func() error {
-		syncing <- struct{}{}
-		return <-release
-	}
-	diskGone := errors.New("disk gone")
-	for i, tc := range []struct {
-		name    string
-		syncErr error
-	}{
-		{"synced", nil},
-		{"sync failed", diskGone},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			lead := fixtureLead(acc, k, i, "", "")
-			answered := make(chan error, 1)
-			go func() {
-				_, err := d.CreateLead(ctx, lead)
-				answered <- err
-			}()
-			select {
-			case <-syncing:
-			case err := <-answered:
-				t.Fatalf("answered (%v) before the WAL was synced", err)
-			case <-time.After(10 * time.Second):
-				t.Fatal("the WAL was never synced")
-			}
-			var stored int
-			if err := d.read.QueryRowContext(ctx, `SELECT count(*) FROM leads WHERE public_id = ?`, lead.PublicID).Scan(&stored); err != nil {
-				t.Fatal(err)
-			}
-			if stored != 1 {
-				t.Errorf("while the WAL syncs, %d rows of the lead are committed, want 1: the fsync must follow the commit", stored)
-			}
-			select {
-			case err := <-answered:
-				t.Fatalf("answered (%v) while the WAL was still syncing", err)
-			default:
-			}
-			release <- tc.syncErr
-			if err := <-answered; !errors.Is(err, tc.syncErr) {
-				t.Errorf("CreateLead: %v, want %v", err, tc.syncErr)
-			}
-		})
 	}
 }
