@@ -75,19 +75,29 @@ func requestHash(in any) []byte {
 // answerCreated answers 201 with body and the Location of what was created,
 // marking an idempotent replay.
 func answerCreated(c echo.Context, location string, replayed bool, body any) error {
-	if replayed {
-		c.Response().Header().Set("Idempotent-Replayed", "true")
-	}
-	c.Response().Header().Set(echo.HeaderLocation, location)
+	markCreated(c, location, replayed)
 	return c.JSON(http.StatusCreated, body)
 }
+
+// markCreated gives a 201 the Location of what was created, and marks an
+// idempotent replay.
+func markCreated(c echo.Context, location string, replayed bool) {
+	h := c.Response().Header()
+	if replayed {
+		h["Idempotent-Replayed"] = idempotentReplayed
+	}
+	h[echo.HeaderLocation] = []string{location}
+}
+
+// idempotentReplayed is the Idempotent-Replayed header's value, shared: net/http only reads it.
+var idempotentReplayed = []string{"true"}
 
 // decodeJSONObject reads body into v, refusing unknown fields and trailing
 // data. It returns nil when the body decoded, an empty map when it is not a
 // JSON object, and otherwise a message for the one field at fault: what names
 // the object ("a lead") and typeName the expected type of a field, from its Go type.
 func decodeJSONObject(body []byte, v any, what string) map[string]string {
-	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var typeErr *json.UnmarshalTypeError

@@ -14,8 +14,17 @@ import (
 
 // leadReceipt is all POST /api/v1/leads answers: never data about anyone.
 type leadReceipt struct {
-	ID         string `json:"id"`
-	ReceivedAt string `json:"received_at"`
+	ID         string    `json:"id"`
+	ReceivedAt time.Time `json:"received_at"` // whole seconds
+}
+
+// appendJSON appends r as encoding/json writes it: received_at in RFC 3339, UTC.
+func (r leadReceipt) appendJSON(b []byte) []byte {
+	b = append(b, `{"id":`...)
+	b = appendJSONString(b, r.ID)
+	b = append(b, `,"received_at":"`...)
+	b = r.ReceivedAt.UTC().AppendFormat(b, time.RFC3339)
+	return append(b, "\"}\n"...)
 }
 
 // apiLeadsCreate takes in a lead and answers a receipt.
@@ -47,8 +56,8 @@ func (h *Handlers) apiLeadsCreate(c echo.Context, caller *apiCaller) error {
 	if !receipt.Replayed {
 		h.metrics.LeadsReceived.Inc()
 	}
-	return answerCreated(c, "/api/v1/leads/"+receipt.PublicID, receipt.Replayed,
-		leadReceipt{ID: receipt.PublicID, ReceivedAt: receipt.ReceivedAt.UTC().Format(time.RFC3339)})
+	markCreated(c, "/api/v1/leads/"+receipt.PublicID, receipt.Replayed)
+	return writeJSON(c, http.StatusCreated, leadReceipt{ID: receipt.PublicID, ReceivedAt: receipt.ReceivedAt}.appendJSON)
 }
 
 // decodeLead reads and validates a lead, with the same contract as decodeJSONObject.

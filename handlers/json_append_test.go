@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestAppendedJSONIsEncodingJSON(t *testing.T) {
@@ -19,6 +20,20 @@ func TestAppendedJSONIsEncodingJSON(t *testing.T) {
 		want = append(want, '\n') // as json.Encoder, which c.JSON uses, ends it
 		if got := k.appendJSON(nil); string(got) != string(want) {
 			t.Errorf("name %q:\n got %s\nwant %s", name, got, want)
+		}
+	}
+	for _, r := range []leadReceipt{
+		{ID: "ld_2ab3", ReceivedAt: time.Date(2026, 12, 7, 6, 5, 9, 0, time.UTC)},
+		{ID: "ld_test_zz", ReceivedAt: time.Date(2027, 1, 1, 0, 0, 0, 0, time.FixedZone("CET", 3600))},
+		{ID: `odd " id`, ReceivedAt: time.Unix(0, 0)},
+	} {
+		want, err := json.Marshal(leadReceipt{ID: r.ID, ReceivedAt: r.ReceivedAt.UTC()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, '\n')
+		if got := r.appendJSON(nil); string(got) != string(want) {
+			t.Errorf("receipt %v:\n got %s\nwant %s", r, got, want)
 		}
 	}
 	k := keyInfo{Licenses: nil, Scopes: []string{"read"}}
