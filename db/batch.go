@@ -61,6 +61,9 @@ func (d *DB) queue() *writer {
 
 // enqueue hands op to the writer; it fails only once the store is closing.
 func (d *DB) enqueue(ctx context.Context, op writeOp) (*writer, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err // the request is over (its client left): store nothing for nobody
+	}
 	w := d.queue()
 	if w == nil {
 		return nil, ErrClosed

@@ -66,6 +66,7 @@ var requestOutcomes = []string{
 	"rate_limited",               // 27
 	"lead_quota_exceeded",        // 28
 	"signature_version_required", // 29
+	"client_closed_request",      // 30: the client left before the answer (499)
 }
 
 // Ways a request authenticated.

@@ -1,13 +1,16 @@
 package handlers
 
 import (
+	"context"
 	"encoding/json"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"keydesk/db"
 	"keydesk/keys"
+	"keydesk/web"
 )
 
 const goodLead = `{
@@ -261,5 +264,32 @@ func TestLeadWithoutOptionalFieldsLeavesThemOut(t *testing.T) {
 		if !strings.Contains(body, `"contact":{"last_name":"Lee","phone":"5550102030"}`) {
 			t.Errorf("contact not as sent: %s", body)
 		}
+	}
+}
+
+// A lead whose sender closed the connection before keydesk read it is not
+// stored, and is logged as 499 client_closed_request: not as a server error.
+func TestLeadOfAGoneClientIs499(t *testing.T) {
+	app := newTestApp(t)
+	f := app.apiFixture("gone")
+	req := httptest.NewRequest("POST", "/api/v1/leads", strings.NewReader(goodLead))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", bearer(app.token(f.write.PublicKey, f.writeSecret))["Authorization"])
+	ctx, cancel := context.WithCancel(req.Context())
+	cancel() // the client has gone
+	rec := httptest.NewRecorder()
+	app.srv.Config.Handler.ServeHTTP(rec, req.WithContext(ctx))
+	if rec.Code != web.StatusClientClosedRequest {
+		t.Fatalf("status %d, want 499: %s", rec.Code, rec.Body)
+	}
+	r, ok := app.lastRequest(f.acc.ID, f.write.ID)
+	if !ok || r.Status != web.StatusClientClosedRequest || r.Outcome != "client_closed_request" {
+		t.Errorf("request log: %+v (found %v), want 499 client_closed_request", r, ok)
+	}
+	if logs := app.logs.String(); strings.Contains(logs, "level=ERROR") || !strings.Contains(logs, "status=499") {
+		t.Errorf("want a 499 line and no ERROR:\n%s", logs)
+	}
+	if leads, err := app.db.Leads(context.Background(), f.acc.ID, db.LeadFilter{PageFilter: db.PageFilter{Limit: 10}}); err != nil || len(leads) != 0 {
+		t.Errorf("stored %d leads (%v), want none", len(leads), err)
 	}
 }

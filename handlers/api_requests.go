@@ -150,6 +150,8 @@ func apiOutcome(c echo.Context, err error) (int, string) {
 	var aerr *web.APIError
 	var herr *echo.HTTPError
 	switch {
+	case web.ClientGone(c, err):
+		return web.StatusClientClosedRequest, "client_closed_request"
 	case errors.As(err, &aerr):
 		if aerr.Status == http.StatusTooManyRequests && aerr.Code == "invalid_client" {
 			return aerr.Status, "throttled"

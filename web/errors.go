@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -22,9 +23,27 @@ type APIError struct {
 
 func (e *APIError) Error() string { return e.Code + ": " + e.Message }
 
+// StatusClientClosedRequest is what the log, the metrics and the request
+// log say of a request whose client closed the connection before the answer
+// (nginx's 499): nothing failed on keydesk's side.
+const StatusClientClosedRequest = 499
+
+// ClientGone reports whether err ended a request only because its client
+// closed the connection (net/http then cancels the request's context).
+func ClientGone(c echo.Context, err error) bool {
+	return errors.Is(err, context.Canceled) && errors.Is(c.Request().Context().Err(), context.Canceled)
+}
+
 func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 	return func(err error, c echo.Context) {
 		if c.Response().Committed {
+			return
+		}
+		if ClientGone(c, err) {
+			// Nobody is left to read an answer, and no ERROR line or
+			// server_error should page whoever runs keydesk.
+			NoteOutcome(c, "client_closed_request")
+			c.NoContent(StatusClientClosedRequest)
 			return
 		}
 		status, message := http.StatusInternalServerError, "Something went wrong on our side. Try again in a moment."
@@ -97,6 +116,8 @@ func apiCode(status int) string {
 		return "invalid_request"
 	case http.StatusTooManyRequests:
 		return "rate_limited"
+	case StatusClientClosedRequest:
+		return "client_closed_request"
 	}
 	if status >= 500 {
 		return "server_error"

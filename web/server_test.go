@@ -1,6 +1,9 @@
 package web
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -110,5 +113,47 @@ func TestOnceChainsAroundTheRoutesHandler(t *testing.T) {
 		if got := strings.Join(trace, " "); rec.Code != tt.status || got != tt.trace {
 			t.Errorf("%s %s: %d, ran %q; want %d, %q", tt.method, tt.path, rec.Code, got, tt.status, tt.trace)
 		}
+	}
+}
+
+// A request whose client closed the connection is logged as 499 with no
+// ERROR line; a cancellation of keydesk's own, with the client still
+// there, is still a 500 that someone should look at.
+func TestClientGoneIs499AndNotAnError(t *testing.T) {
+	tests := []struct {
+		name        string
+		clientGone  bool
+		err         error
+		status      int
+		errorLogged bool
+	}{
+		{"client closed the connection", true, context.Canceled, StatusClientClosedRequest, false},
+		{"wrapped, client closed", true, fmt.Errorf("db: commit: %w", context.Canceled), StatusClientClosedRequest, false},
+		{"canceled inside keydesk, client still there", false, context.Canceled, http.StatusInternalServerError, true},
+		{"client closed, but the failure is another", true, errors.New("disk full"), http.StatusInternalServerError, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var logs strings.Builder
+			e := NewServer(Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+			e.POST("/api/v1/x", func(echo.Context) error { return tt.err })
+			req := httptest.NewRequest("POST", "/api/v1/x", nil)
+			if tt.clientGone {
+				ctx, cancel := context.WithCancel(req.Context())
+				cancel()
+				req = req.WithContext(ctx)
+			}
+			rec := httptest.NewRecorder()
+			e.ServeHTTP(rec, req)
+			if rec.Code != tt.status {
+				t.Errorf("status %d, want %d", rec.Code, tt.status)
+			}
+			if got := strings.Contains(logs.String(), "level=ERROR"); got != tt.errorLogged {
+				t.Errorf("ERROR logged: %v, want %v:\n%s", got, tt.errorLogged, logs.String())
+			}
+			if want := fmt.Sprintf("status=%d", tt.status); !strings.Contains(logs.String(), want) {
+				t.Errorf("the request's line lacks %s:\n%s", want, logs.String())
+			}
+		})
 	}
 }
