@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"keydesk/keys"
@@ -367,11 +369,58 @@ func markRevoked(k *APIKey, by Actor, now time.Time) {
 	k.RevokedAt, k.RevokedBy, k.RevokedByEmail = now.UTC().Truncate(time.Second), by.UserID, by.Email
 }
 
+// lastUses are the keys' last-used times not yet in the table. A request
+// finds its key's entry without a lock (the map is replaced, never changed,
+// when a key is first used) and moves it forward with an atomic, usually not
+// at all within the same second: no request waits for another or for the
+// database. An entry, once made, stays: there is one per key ever used.
+type lastUses struct {
+	m     atomic.Pointer[map[int64]*lastUse]
+	mu    sync.Mutex // serialises adding a key
+	flush sync.Mutex // one flush at a time
+}
+
+type lastUse struct {
+	id      int64
+	at      atomic.Int64 // unix seconds, only ever forward
+	written int64        // what the last flush wrote, read and set under lastUses.flush
+}
+
+// entry is the key's lastUse, made on first use.
+func (l *lastUses) entry(id int64) *lastUse {
+	if m := l.m.Load(); m != nil {
+		if u := (*m)[id]; u != nil {
+			return u
+		}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var old map[int64]*lastUse
+	if m := l.m.Load(); m != nil {
+		old = *m
+	}
+	if u := old[id]; u != nil {
+		return u
+	}
+	next := make(map[int64]*lastUse, len(old)+1)
+	for k, v := range old {
+		next[k] = v
+	}
+	u := &lastUse{id: id}
+	next[id] = u
+	l.m.Store(&next)
+	return u
+}
+
 // TouchAPIKey records that a key was used; the time reaches the table at the next flush.
 func (d *DB) TouchAPIKey(id int64, now time.Time) {
-	d.lastUsedMu.Lock()
-	d.lastUsed[id] = now.Unix()
-	d.lastUsedMu.Unlock()
+	u, at := d.lastUsed.entry(id), now.Unix()
+	for {
+		old := u.at.Load()
+		if old >= at || u.at.CompareAndSwap(old, at) {
+			return
+		}
+	}
 }
 
 // FlushLastUsed writes the recorded last-used times in one transaction, and
@@ -381,31 +430,50 @@ func (d *DB) FlushLastUsed(ctx context.Context) error {
 }
 
 func (d *DB) flushLastUsed(ctx context.Context) error {
-	d.lastUsedMu.Lock()
-	pending := d.lastUsed
-	d.lastUsed = make(map[int64]int64, len(pending))
-	d.lastUsedMu.Unlock()
-	if len(pending) == 0 {
+	d.lastUsed.flush.Lock()
+	defer d.lastUsed.flush.Unlock()
+	type pending struct {
+		u  *lastUse
+		at int64
+	}
+	var todo []pending
+	if m := d.lastUsed.m.Load(); m != nil {
+		for _, u := range *m {
+			if at := u.at.Load(); at > u.written {
+				todo = append(todo, pending{u, at})
+			}
+		}
+	}
+	if len(todo) == 0 {
 		return nil
 	}
-	return d.inTx(ctx, func(tx *Tx) error {
+	err := d.inTx(ctx, func(tx *Tx) error {
 		// Only ever forward, so flushes of several instances commute.
-		for id, at := range pending {
+		for _, p := range todo {
 			if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET last_used_at = ?
-				WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`, at, id, at); err != nil {
+				WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`, p.at, p.u.id, p.at); err != nil {
 				return fmt.Errorf("db: flush last used: %w", err)
 			}
 		}
 		return nil
 	})
+	if err == nil {
+		for _, p := range todo {
+			p.u.written = p.at
+		}
+	}
+	return err
 }
 
 func (d *DB) overlayLastUsed(k *APIKey) {
-	d.lastUsedMu.Lock()
-	at, ok := d.lastUsed[k.ID]
-	d.lastUsedMu.Unlock()
-	if ok && at > k.LastUsedAt.Unix() {
-		k.LastUsedAt = time.Unix(at, 0).UTC()
+	m := d.lastUsed.m.Load()
+	if m == nil {
+		return
+	}
+	if u := (*m)[k.ID]; u != nil {
+		if at := u.at.Load(); at > k.LastUsedAt.Unix() {
+			k.LastUsedAt = time.Unix(at, 0).UTC()
+		}
 	}
 }
 

@@ -3,8 +3,10 @@ package db
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -388,6 +390,60 @@ func testLastUsed(t *testing.T, dsn string) {
 	got, err := d2.APIKey(ctx, acc.ID, k.ID)
 	if err != nil || !got.LastUsedAt.Equal(later) {
 		t.Errorf("after Close and reopen: LastUsedAt = %v, %v; want %v", got.LastUsedAt, err, later)
+	}
+}
+
+// Requests touch keys from many goroutines while flushes run: no touch is
+// lost, none moves a key backwards, and each key ends at its latest use.
+func TestLastUsedUnderConcurrentTouchesAndFlushes(t *testing.T) {
+	ctx := context.Background()
+	d := fixtureOpen(t, t.TempDir()+"/keydesk.db")
+	acc := fixtureAccount(t, d, "acme")
+	u := fixtureUser(t, d, acc, "ann@example.com")
+	var ids []int64
+	for i := range 5 {
+		ids = append(ids, fixtureKey(t, d, acc, u, fmt.Sprintf("Key %d", i)).ID)
+	}
+	const touchers, touches = 8, 500
+	// Each toucher's times go up and down; a key ends at the latest of all.
+	touch := func(g, i int) (int64, time.Time) {
+		return ids[(i+g)%len(ids)], fixtureNow.Add(time.Duration((i*7+g*13)%touches) * time.Minute)
+	}
+	want := map[int64]int64{}
+	for g := range touchers {
+		for i := range touches {
+			id, at := touch(g, i)
+			want[id] = max(want[id], at.Unix())
+		}
+	}
+	var wg sync.WaitGroup
+	for g := range touchers {
+		wg.Go(func() {
+			for i := range touches {
+				d.TouchAPIKey(touch(g, i))
+			}
+		})
+	}
+	flushed := make(chan error)
+	go func() {
+		var err error
+		for range 20 {
+			err = errors.Join(err, d.FlushLastUsed(ctx))
+		}
+		flushed <- err
+	}()
+	wg.Wait()
+	if err := errors.Join(<-flushed, d.FlushLastUsed(ctx)); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		var v int64
+		if err := d.write.QueryRowContext(ctx, `SELECT last_used_at FROM api_keys WHERE id = ?`, id).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		if v != want[id] {
+			t.Errorf("key %d: last_used_at %d, want %d", id, v, want[id])
+		}
 	}
 }
 

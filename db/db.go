@@ -42,9 +42,9 @@ type DB struct {
 	// committed: how many rows, and how long inserting and committing took.
 	OnBatch func(rows int, took time.Duration)
 
-	lastUsedMu sync.Mutex
-	lastUsed   map[int64]int64 // key id → unix seconds, not yet written
-	ipReports  map[ipReportKey]*pendingIPReport
+	lastUsed    lastUses // the keys' last-used times, not yet written
+	ipReportsMu sync.Mutex
+	ipReports   map[ipReportKey]*pendingIPReport
 
 	api apiState // the group-commit writer
 }
@@ -125,7 +125,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("db: open %s: %w", path, err)
 	}
 	b := &binder{}
-	d := &DB{write: pool{write, b, &stmtCache{}, nil}, backend: SQLite, lock: processLock(path), lastUsed: map[int64]int64{}}
+	d := &DB{write: pool{write, b, &stmtCache{}, nil}, backend: SQLite, lock: processLock(path)}
 	if err := d.migrateSQLite(ctx); err != nil {
 		write.Close()
 		return nil, err

@@ -32,8 +32,8 @@ type pendingIPReport struct{ first, last, count int64 }
 // last-used times. It never blocks on the database.
 func (d *DB) NoteOutsideIP(keyID int64, addr netip.Addr, at time.Time) {
 	k, t := ipReportKey{keyID, addr}, at.Unix()
-	d.lastUsedMu.Lock()
-	defer d.lastUsedMu.Unlock()
+	d.ipReportsMu.Lock()
+	defer d.ipReportsMu.Unlock()
 	if p := d.ipReports[k]; p != nil {
 		p.last = max(p.last, t)
 		p.count++
@@ -49,10 +49,10 @@ func (d *DB) NoteOutsideIP(keyID int64, addr netip.Addr, at time.Time) {
 
 // flushIPReports writes the noted outside addresses in one transaction.
 func (d *DB) flushIPReports(ctx context.Context) error {
-	d.lastUsedMu.Lock()
+	d.ipReportsMu.Lock()
 	pending := d.ipReports
 	d.ipReports = nil
-	d.lastUsedMu.Unlock()
+	d.ipReportsMu.Unlock()
 	if len(pending) == 0 {
 		return nil
 	}

@@ -42,7 +42,7 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 		return nil, fmt.Errorf("db: cannot reach PostgreSQL at %s: %w", PostgresTarget(cfg.Host, cfg.Port, cfg.Database), err)
 	}
 	p := pool{conns, &binder{numbered: true}, nil, nil}
-	d := &DB{write: p, read: p, backend: Postgres, dsn: dsn, lastUsed: map[int64]int64{}}
+	d := &DB{write: p, read: p, backend: Postgres, dsn: dsn}
 	d.lock = advisoryLock{conns}
 	if err := d.migratePostgres(ctx); err != nil {
 		conns.Close()
