@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -386,25 +387,28 @@ type lastUse struct {
 	written int64        // what the last flush wrote, read and set under lastUses.flush
 }
 
+// all is every entry made so far; nil before the first.
+func (l *lastUses) all() map[int64]*lastUse {
+	if m := l.m.Load(); m != nil {
+		return *m
+	}
+	return nil
+}
+
 // entry is the key's lastUse, made on first use.
 func (l *lastUses) entry(id int64) *lastUse {
-	if m := l.m.Load(); m != nil {
-		if u := (*m)[id]; u != nil {
-			return u
-		}
+	if u := l.all()[id]; u != nil {
+		return u
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	var old map[int64]*lastUse
-	if m := l.m.Load(); m != nil {
-		old = *m
-	}
+	old := l.all()
 	if u := old[id]; u != nil {
 		return u
 	}
-	next := make(map[int64]*lastUse, len(old)+1)
-	for k, v := range old {
-		next[k] = v
+	next := maps.Clone(old)
+	if next == nil {
+		next = map[int64]*lastUse{}
 	}
 	u := &lastUse{id: id}
 	next[id] = u
@@ -437,11 +441,9 @@ func (d *DB) flushLastUsed(ctx context.Context) error {
 		at int64
 	}
 	var todo []pending
-	if m := d.lastUsed.m.Load(); m != nil {
-		for _, u := range *m {
-			if at := u.at.Load(); at > u.written {
-				todo = append(todo, pending{u, at})
-			}
+	for _, u := range d.lastUsed.all() {
+		if at := u.at.Load(); at > u.written {
+			todo = append(todo, pending{u, at})
 		}
 	}
 	if len(todo) == 0 {
@@ -466,11 +468,7 @@ func (d *DB) flushLastUsed(ctx context.Context) error {
 }
 
 func (d *DB) overlayLastUsed(k *APIKey) {
-	m := d.lastUsed.m.Load()
-	if m == nil {
-		return
-	}
-	if u := (*m)[k.ID]; u != nil {
+	if u := d.lastUsed.all()[k.ID]; u != nil {
 		if at := u.at.Load(); at > k.LastUsedAt.Unix() {
 			k.LastUsedAt = time.Unix(at, 0).UTC()
 		}

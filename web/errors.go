@@ -41,8 +41,8 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		}
 		if ClientGone(c, err) {
 			// Nobody is left to read an answer, and no ERROR line or
-			// server_error should page whoever runs keydesk.
-			NoteOutcome(c, "client_closed_request")
+			// server_error should page whoever runs keydesk (observe
+			// counts the 499 as client_closed_request, apiCode's name).
 			c.NoContent(StatusClientClosedRequest)
 			return
 		}
